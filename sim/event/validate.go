@@ -1,0 +1,74 @@
+package event
+
+import (
+	"fmt"
+
+	"github.com/walletsim/walletsim/sim"
+)
+
+// Validate checks what the wire format cannot: enumerations in range,
+// required fields present, amounts sane. A command that fails it is dead-
+// lettered with the error as its reason, never processed.
+func (c *Command) Validate() error {
+	if c.Type == CmdNone || c.Type >= NumCommandTypes {
+		return fmt.Errorf("command type %d unknown", c.Type)
+	}
+	if c.Type == CmdEpochMark {
+		if c.Source < -1 {
+			return fmt.Errorf("epoch mark source %d invalid", c.Source)
+		}
+		return nil
+	}
+	if c.ID == 0 || c.ID > MaxCommandID {
+		return fmt.Errorf("command id %d out of range 1..%d", c.ID, uint64(MaxCommandID))
+	}
+	if c.Wallet == 0 {
+		return fmt.Errorf("command %d: wallet id is 0", c.ID)
+	}
+	switch c.Type {
+	case CmdOpenWallet:
+		if !c.Provider.Valid() || !c.Region.Valid() || !c.Class.Valid() {
+			return fmt.Errorf("open %d: provider, region or class invalid", c.ID)
+		}
+		if c.Amount < 0 {
+			return fmt.Errorf("open %d: negative initial balance", c.ID)
+		}
+		return nil
+	case CmdCredit, CmdCompensate:
+		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 {
+			return fmt.Errorf("%s %d: held amount or currency invalid", c.Type, c.ID)
+		}
+	}
+	if !c.Kind.IsPayment() {
+		return fmt.Errorf("command %d: payment kind %d invalid", c.ID, c.Kind)
+	}
+	if !c.Currency.Valid() {
+		return fmt.Errorf("command %d: currency %d invalid", c.ID, c.Currency)
+	}
+	if c.Amount <= 0 || c.Amount > 1<<48 {
+		return fmt.Errorf("command %d: amount %d out of range", c.ID, c.Amount)
+	}
+	if c.Attempt >= MaxCandidates || (c.NCandidates > 0 && c.Attempt >= c.NCandidates) {
+		return fmt.Errorf("command %d: attempt %d beyond candidates", c.ID, c.Attempt)
+	}
+	if c.AccRegion >= sim.NumRegions {
+		return fmt.Errorf("command %d: acceptor region invalid", c.ID)
+	}
+	return nil
+}
+
+// Validate checks an event read from the log.
+func (e *Event) Validate() error {
+	if e.Type == TypeNone || e.Type >= NumTypes {
+		return fmt.Errorf("event type %d unknown", e.Type)
+	}
+	if e.Wallet == 0 || e.Seq == 0 {
+		return fmt.Errorf("event %d: wallet or seq is 0", e.ID)
+	}
+	for i, p := range e.Legs() {
+		if !p.Currency.Valid() || p.Account.Type() == AccNone || p.Account.Type() >= NumAccountTypes {
+			return fmt.Errorf("event %d: posting %d invalid", e.ID, i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,413 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
+)
+
+// Sink receives what handling a command produces. Both pointers are only
+// valid during the call: the sink must encode or copy them at once.
+type Sink interface {
+	// Event is a new event of this book's partition, already applied.
+	Event(e *event.Event)
+	// Send is a saga command for another wallet, due next epoch.
+	Send(c *event.Command)
+}
+
+// ErrUnknownWallet is returned for a command addressed to a wallet that was
+// never opened: nothing can be appended to a wallet that does not exist, so
+// the engine dead-letters the command.
+var ErrUnknownWallet = errors.New("unknown wallet")
+
+// Book is the set of wallets one partition's processor owns. Wallet IDs are
+// assigned to partitions by ID modulo the partition count, so a wallet's
+// slot is its ID divided by that count: no map, no hashing.
+type Book struct {
+	stride  uint64
+	part    uint64
+	wallets []Wallet
+	limits  *[sim.NumClasses]sim.Limits
+	routes  *route.Table
+	seed    uint64
+	ev      event.Event   // scratch, reused for every event
+	out     event.Command // scratch, reused for every saga command
+}
+
+// NewBook returns an empty book for partition part of parts.
+func NewBook(part, parts int, routes *route.Table, limits *[sim.NumClasses]sim.Limits, seed uint64) *Book {
+	if limits == nil {
+		limits = &sim.DefaultLimits
+	}
+	return &Book{stride: uint64(parts), part: uint64(part), routes: routes, limits: limits, seed: seed}
+}
+
+// Partition maps a wallet ID to its partition.
+func Partition(wallet uint64, parts int) int { return int(wallet % uint64(parts)) }
+
+// Wallet returns the state of wallet id, or nil when the book has never
+// seen it.
+func (b *Book) Wallet(id uint64) *Wallet {
+	if id%b.stride != b.part {
+		return nil
+	}
+	s := id / b.stride
+	if s >= uint64(len(b.wallets)) || !b.wallets[s].Open {
+		return nil
+	}
+	return &b.wallets[s]
+}
+
+// Len is the number of slots (an upper bound on wallets held).
+func (b *Book) Len() int { return len(b.wallets) }
+
+// Each calls fn for every open wallet in ID order.
+func (b *Book) Each(fn func(id uint64, w *Wallet)) {
+	for s := range b.wallets {
+		if b.wallets[s].Open {
+			fn(uint64(s)*b.stride+b.part, &b.wallets[s])
+		}
+	}
+}
+
+func (b *Book) slot(id uint64) *Wallet {
+	s := id / b.stride
+	if s >= uint64(len(b.wallets)) {
+		n := s + 1
+		if c := uint64(cap(b.wallets)); n <= c {
+			b.wallets = b.wallets[:n]
+		} else {
+			grown := make([]Wallet, n, max(n, 2*c, 1024))
+			copy(grown, b.wallets)
+			b.wallets = grown
+		}
+	}
+	return &b.wallets[s]
+}
+
+// Apply applies an event read back from the log (recovery, replay).
+func (b *Book) Apply(e *event.Event) error {
+	if e.Wallet%b.stride != b.part {
+		return fmt.Errorf("event %d for wallet %d does not belong to partition %d of %d", e.ID, e.Wallet, b.part, b.stride)
+	}
+	return b.slot(e.Wallet).Apply(e)
+}
+
+// Handle decides one command. It returns an error only for a command that
+// cannot be attributed to any wallet (the engine dead-letters it); every
+// other outcome, declines included, is an event.
+func (b *Book) Handle(c *event.Command, sink Sink) error {
+	switch c.Type {
+	case event.CmdOpenWallet:
+		return b.open(c, sink)
+	case event.CmdPay, event.CmdRetry:
+		w := b.Wallet(c.Wallet)
+		if w == nil {
+			return fmt.Errorf("%w %d", ErrUnknownWallet, c.Wallet)
+		}
+		b.pay(c, w, sink)
+		return nil
+	case event.CmdCredit:
+		b.credit(c, sink)
+		return nil
+	case event.CmdCompensate:
+		w := b.Wallet(c.Wallet)
+		if w == nil {
+			return fmt.Errorf("%w %d (compensation)", ErrUnknownWallet, c.Wallet)
+		}
+		b.compensate(c, w, sink)
+		return nil
+	}
+	return fmt.Errorf("command type %s is not handled by a wallet", c.Type)
+}
+
+func (b *Book) newEvent(t event.Type, c *event.Command, w *Wallet, wallet uint64, step uint8) *event.Event {
+	e := &b.ev
+	*e = event.Event{
+		Type: t, ID: event.EventID(c.ID, step), Wallet: wallet, Seq: w.Seq + 1,
+		Command: c.ID, SimTime: c.SimTime, Kind: c.Kind, Amount: c.Amount,
+		Currency: c.Currency, Counterparty: c.Counterparty, Attempt: c.Attempt,
+	}
+	return e
+}
+
+// emit applies the event to its wallet and hands it to the sink.
+func (b *Book) emit(w *Wallet, sink Sink) {
+	e := &b.ev
+	e.BalanceAfter = w.Balance
+	if e.NPostings > 0 {
+		e.BalanceAfter += e.Postings[0].Amount
+	}
+	if err := w.Apply(e); err != nil {
+		// Apply rejects only what Handle could not have built; reaching
+		// here is a bug in this package, not bad input.
+		panic(err)
+	}
+	sink.Event(e)
+}
+
+func (b *Book) open(c *event.Command, sink Sink) error {
+	if c.Wallet%b.stride != b.part {
+		return fmt.Errorf("open: wallet %d does not belong to partition %d", c.Wallet, b.part)
+	}
+	w := b.slot(c.Wallet)
+	if w.Open {
+		// Opening twice is idempotent by ID: the first wins.
+		return nil
+	}
+	e := b.newEvent(event.WalletOpened, c, w, c.Wallet, event.StepFirst)
+	e.Kind = sim.Open
+	e.Provider, e.Region, e.Class = c.Provider, c.Region, c.Class
+	e.Currency = c.Region.Home()
+	if c.Amount > 0 {
+		e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, e.Currency)
+		e.Post(event.Acct(event.AccExternal, 0), -c.Amount, e.Currency)
+	}
+	// Apply needs a closed wallet to open; emit computes the balance.
+	e.BalanceAfter = c.Amount
+	if err := w.Apply(e); err != nil {
+		panic(err)
+	}
+	w.Balance = c.Amount
+	sink.Event(e)
+	return nil
+}
+
+func (b *Book) step(c *event.Command) uint8 {
+	if c.Attempt == 0 {
+		return event.StepFirst
+	}
+	return event.StepAttempt + c.Attempt
+}
+
+// route finds how wallet w can pay what c asks.
+func (b *Book) route(c *event.Command, w *Wallet) *route.Route {
+	ch := route.ChannelOf(c.Kind)
+	switch ch {
+	case route.MPM, route.CPM:
+		return b.routes.Best(ch, w.Provider, w.Region, c.AccRegion, c.Acceptors)
+	case route.Gate:
+		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(c.Counterparty))
+	case route.Transfer:
+		if c.Acceptors == 0 {
+			return nil
+		}
+		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(bits.TrailingZeros16(c.Acceptors)))
+	case route.Load:
+		return b.routes.Lookup(ch, w.Provider, w.Region, w.Region, uint8(w.Provider))
+	}
+	return nil
+}
+
+func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
+	r := b.route(c, w)
+	if r == nil {
+		b.decline(c, w, sink, sim.RouteUnavailable, true)
+		return
+	}
+	debit, rate := c.Amount, int64(0)
+	if c.Currency != w.Currency {
+		mid, ok := b.routes.Rate(w.Currency, c.Currency)
+		if !r.FX || !ok {
+			b.decline(c, w, sink, sim.FXUnavailable, true)
+			return
+		}
+		rate = mid * (10_000 - r.FXMarginBPS) / 10_000
+		debit = sim.SourceFor(c.Amount, rate)
+	}
+	if r.MaxAmount > 0 && debit > r.MaxAmount {
+		b.decline(c, w, sink, sim.RouteLimitExceeded, false)
+		return
+	}
+	lim := &b.limits[w.Class]
+	if c.Kind == sim.TopUp {
+		if lim.BalanceCap > 0 && w.Balance+debit > lim.BalanceCap {
+			b.decline(c, w, sink, sim.BalanceCapExceeded, false)
+			return
+		}
+		e := b.newEvent(event.ToppedUp, c, w, c.Wallet, b.step(c))
+		e.Route = r.ID
+		e.Post(event.Acct(event.AccWallet, c.Wallet), debit, w.Currency)
+		e.Post(event.Acct(event.AccExternal, 0), -debit, w.Currency)
+		b.emit(w, sink)
+		return
+	}
+	w.roll(c.SimTime)
+	switch {
+	case lim.PerTxn > 0 && debit > lim.PerTxn,
+		lim.PerDay > 0 && w.DaySpent+debit > lim.PerDay,
+		c.Static && lim.StaticDay > 0 && w.StaticDay+debit > lim.StaticDay,
+		lim.PerYear > 0 && w.YearSpent+debit > lim.PerYear,
+		lim.Lifetime > 0 && w.LifeSpent+debit > lim.Lifetime:
+		b.decline(c, w, sink, sim.LimitExceeded, false)
+		return
+	case w.Balance < debit:
+		b.decline(c, w, sink, sim.InsufficientFunds, false)
+		return
+	}
+	if c.Kind.IsTransfer() {
+		b.debitTransfer(c, w, r, debit, rate, sink)
+		return
+	}
+	e := b.newEvent(event.PaymentSettled, c, w, c.Wallet, b.step(c))
+	e.Route, e.FXRate = r.ID, rate
+	e.LatencyUS = b.latency(c, r)
+	if c.Static {
+		e.Flags |= FlagStatic
+	}
+	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+	if rate != 0 {
+		e.Post(event.Acct(event.AccFX, uint64(w.Currency)), debit, w.Currency)
+		e.Post(event.Acct(event.AccFX, uint64(c.Currency)), -c.Amount, c.Currency)
+	}
+	mdr := sim.FeeBPS(c.Amount, r.MDRBPS)
+	sw := min(sim.FeeCBPS(c.Amount, r.SwitchCBPS), mdr)
+	payee := event.Acct(event.AccMerchant, c.Counterparty)
+	if c.Kind == sim.Transit {
+		payee = event.Acct(event.AccOperator, c.Counterparty)
+	}
+	e.Post(payee, c.Amount-mdr, c.Currency)
+	if mdr-sw != 0 {
+		e.Post(event.Acct(event.AccProvider, uint64(w.Provider)), mdr-sw, c.Currency)
+	}
+	if sw != 0 {
+		e.Post(event.Acct(event.AccSwitch, uint64(r.Clearing)), sw, c.Currency)
+	}
+	e.GreenGrams = b.green(c, w)
+	b.emit(w, sink)
+}
+
+// green is the Ant Forest green energy a settled payment earns
+// (calibration.md section 7): 5 g per offline payment of at least RMB 1, at
+// most 10 a day; transit rides by operator (bus 80 g, metro 52 g).
+func (b *Book) green(c *event.Command, w *Wallet) int64 {
+	if c.Kind == sim.Transit {
+		if o := sim.Operator(c.Counterparty); o.Valid() {
+			return sim.DefaultFares[o].GreenGrams
+		}
+		return 0
+	}
+	if (c.Kind == sim.ScanMPM || c.Kind == sim.ScanCPM) && c.Amount >= 100 && w.GreenToday < 10 {
+		return 5
+	}
+	return 0
+}
+
+func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, debit, rate int64, sink Sink) {
+	e := b.newEvent(event.TransferDebited, c, w, c.Wallet, b.step(c))
+	e.Route, e.FXRate = r.ID, rate
+	e.LatencyUS = b.latency(c, r)
+	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+	e.Post(event.Acct(event.AccSuspense, uint64(w.Currency)), debit, w.Currency)
+	b.emit(w, sink)
+
+	o := &b.out
+	*o = *c
+	o.Type = event.CmdCredit
+	o.Wallet = c.Counterparty
+	o.Counterparty = c.Wallet
+	o.Route = r.ID
+	o.HeldAmount, o.HeldCurrency, o.FXRate = debit, w.Currency, rate
+	o.Epoch = c.Epoch + 1
+	sink.Send(o)
+}
+
+func (b *Book) credit(c *event.Command, sink Sink) {
+	w := b.Wallet(c.Wallet)
+	reason := sim.ReasonNone
+	switch {
+	case w == nil:
+		reason = sim.WalletUnknown
+	case c.Currency != w.Currency:
+		reason = sim.CurrencyMismatch
+	case b.limits[w.Class].BalanceCap > 0 && w.Balance+c.Amount > b.limits[w.Class].BalanceCap:
+		reason = sim.BalanceCapExceeded
+	}
+	if reason != sim.ReasonNone {
+		o := &b.out
+		*o = *c
+		o.Type = event.CmdCompensate
+		o.Wallet = c.Counterparty
+		o.Counterparty = c.Wallet
+		o.Reason = reason
+		o.Epoch = c.Epoch + 1
+		sink.Send(o)
+		return
+	}
+	e := b.newEvent(event.TransferCredited, c, w, c.Wallet, event.StepCredit)
+	e.Route, e.FXRate = c.Route, c.FXRate
+	e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, w.Currency)
+	e.Post(event.Acct(event.AccSuspense, uint64(c.HeldCurrency)), -c.HeldAmount, c.HeldCurrency)
+	if c.HeldCurrency != w.Currency {
+		e.Post(event.Acct(event.AccFX, uint64(c.HeldCurrency)), c.HeldAmount, c.HeldCurrency)
+		e.Post(event.Acct(event.AccFX, uint64(w.Currency)), -c.Amount, w.Currency)
+	}
+	b.emit(w, sink)
+}
+
+func (b *Book) compensate(c *event.Command, w *Wallet, sink Sink) {
+	e := b.newEvent(event.TransferCompensated, c, w, c.Wallet, event.StepCompensate)
+	e.Route, e.Reason = c.Route, c.Reason
+	e.Post(event.Acct(event.AccWallet, c.Wallet), c.HeldAmount, c.HeldCurrency)
+	e.Post(event.Acct(event.AccSuspense, uint64(c.HeldCurrency)), -c.HeldAmount, c.HeldCurrency)
+	b.emit(w, sink)
+}
+
+// decline ends this wallet's attempt. If the consumer holds another wallet,
+// the payment moves to it next epoch (multi-homing fallback); otherwise the
+// payment is declined for good.
+func (b *Book) decline(c *event.Command, w *Wallet, sink Sink, reason sim.Reason, unaccepted bool) {
+	allUnaccepted := unaccepted && (c.Attempt == 0 || c.AllUnaccepted)
+	if next := c.Attempt + 1; next < c.NCandidates {
+		e := b.newEvent(event.AttemptDeclined, c, w, c.Wallet, b.step(c))
+		e.Reason = reason
+		b.emit(w, sink)
+		o := &b.out
+		*o = *c
+		o.Type = event.CmdRetry
+		o.Attempt = next
+		o.Wallet = c.Candidates[next]
+		o.AllUnaccepted = allUnaccepted
+		o.LastReason = reason
+		o.Epoch = c.Epoch + 1
+		sink.Send(o)
+		return
+	}
+	if allUnaccepted && c.NCandidates > 1 {
+		reason = sim.NoAcceptedWallet
+	}
+	e := b.newEvent(event.PaymentDeclined, c, w, c.Wallet, b.step(c))
+	e.Reason = reason
+	b.emit(w, sink)
+}
+
+// latency samples the route's simulated latency: each hop lognormal, drawn
+// from a hash of the seed and command so it is the same on every machine.
+func (b *Book) latency(c *event.Command, r *route.Route) int64 {
+	x := b.seed ^ c.ID*0x9E3779B97F4A7C15 ^ uint64(c.Attempt)<<56
+	total := 0.0
+	for _, h := range r.Hops {
+		if h.LatencyMedian <= 0 {
+			continue
+		}
+		x = splitmix(x)
+		u1 := (float64(x>>11) + 0.5) / (1 << 53)
+		x = splitmix(x)
+		u2 := float64(x>>11) / (1 << 53)
+		z := math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+		total += h.LatencyMedian * math.Exp(h.LatencySigma*z)
+	}
+	return int64(total * 1000)
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9E3779B97F4A7C15
+	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
+	x = (x ^ x>>27) * 0x94D049BB133111EB
+	return x ^ x>>31
+}

@@ -1,0 +1,302 @@
+package route
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/walletsim/walletsim/sim"
+)
+
+// Policy is an interoperability policy as data: the YAML files under
+// scenarios/policies decode into it. Rules are matched in order; the first
+// rule that matches a (channel, payer, acceptor, regions) cell decides it.
+type Policy struct {
+	Name        string
+	Description string
+	Era         string
+	Routes      map[string]RouteSpec // named clearing routes
+	Rules       []Rule
+	// FX mid rates, e.g. {"HKD/CNY": 0.914}; the reverse pair is derived
+	// when absent.
+	FX map[string]float64
+}
+
+// RouteSpec is a named clearing route.
+type RouteSpec struct {
+	Clearing   string
+	Hops       []Hop
+	SwitchCBPS int64
+}
+
+// Rule accepts a set of payers at a set of acceptors through a route.
+type Rule struct {
+	Channel      string
+	Payers       []string // provider names; "*" = all
+	PayerRegions []string // empty = all
+	Acceptors    []string // code schemes / scanner networks / operators / payee providers; "*" = all
+	Regions      []string // acceptor (merchant, operator, payee) regions; empty = all
+	Route        string   // a key of Policy.Routes
+	MDRBPS       int64
+	FXMarginBPS  int64
+	MaxAmount    int64 // minor units of the payer's currency; 0 = none
+	Deny         bool  // an explicit "no" that stops later rules matching
+}
+
+// Compile checks the policy and builds its lookup table. Errors name the
+// rule index and field so a bad file can be fixed without guessing.
+func Compile(p *Policy) (*Table, error) {
+	if p.Name == "" {
+		return nil, errors.New("policy: name is empty")
+	}
+	t := &Table{Name: p.Name, Routes: []Route{{}}}
+	routeByName := map[string]RouteSpec{}
+	for name, rs := range p.Routes {
+		if len(rs.Hops) == 0 {
+			return nil, fmt.Errorf("routes.%s.hops: a route needs at least one hop", name)
+		}
+		if _, err := ParseClearing(rs.Clearing); err != nil {
+			return nil, fmt.Errorf("routes.%s.clearing: %w", name, err)
+		}
+		if rs.SwitchCBPS < 0 {
+			return nil, fmt.Errorf("routes.%s.switch_fee_cbps: negative fee %d", name, rs.SwitchCBPS)
+		}
+		for i, h := range rs.Hops {
+			if h.Name == "" {
+				return nil, fmt.Errorf("routes.%s.hops[%d].name: empty", name, i)
+			}
+			if h.LatencyMedian < 0 || h.LatencySigma < 0 {
+				return nil, fmt.Errorf("routes.%s.hops[%d]: negative latency", name, i)
+			}
+		}
+		routeByName[name] = rs
+	}
+	for pair, rate := range p.FX {
+		from, to, err := parsePair(pair)
+		if err != nil {
+			return nil, fmt.Errorf("fx.%s: %w", pair, err)
+		}
+		if !(rate > 0) || rate > 1000 {
+			return nil, fmt.Errorf("fx.%s: rate %v must be positive", pair, rate)
+		}
+		t.Rates[from][to] = int64(rate*sim.RateScale + 0.5)
+	}
+	for from := sim.Currency(1); from < sim.NumCurrencies; from++ {
+		for to := sim.Currency(1); to < sim.NumCurrencies; to++ {
+			if from != to && t.Rates[from][to] == 0 && t.Rates[to][from] > 0 {
+				t.Rates[from][to] = sim.RateScale * sim.RateScale / t.Rates[to][from]
+			}
+		}
+	}
+	decided := make([]bool, int(NumChannels)*int(sim.NumProviders)*int(sim.NumRegions)*int(sim.NumRegions)*numAcceptors)
+	// One Route per (rule, clearing) so that fees and caps travel with it.
+	for i, r := range p.Rules {
+		where := fmt.Sprintf("rules[%d]", i)
+		ch, err := ParseChannel(r.Channel)
+		if err != nil {
+			return nil, fmt.Errorf("%s.channel: %w", where, err)
+		}
+		if r.MDRBPS < 0 || r.MDRBPS > 10_000 {
+			return nil, fmt.Errorf("%s.mdr_bps: %d out of range 0-10000", where, r.MDRBPS)
+		}
+		if r.FXMarginBPS < 0 || r.FXMarginBPS > 10_000 {
+			return nil, fmt.Errorf("%s.fx_margin_bps: %d out of range 0-10000", where, r.FXMarginBPS)
+		}
+		if r.MaxAmount < 0 {
+			return nil, fmt.Errorf("%s.max_amount: negative", where)
+		}
+		payers, err := providerSet(r.Payers)
+		if err != nil {
+			return nil, fmt.Errorf("%s.payers: %w", where, err)
+		}
+		pRegions, err := regionSet(r.PayerRegions)
+		if err != nil {
+			return nil, fmt.Errorf("%s.payer_regions: %w", where, err)
+		}
+		aRegions, err := regionSet(r.Regions)
+		if err != nil {
+			return nil, fmt.Errorf("%s.regions: %w", where, err)
+		}
+		accs, err := acceptorSet(ch, r.Acceptors)
+		if err != nil {
+			return nil, fmt.Errorf("%s.acceptors: %w", where, err)
+		}
+		var id uint16
+		if !r.Deny {
+			rs, ok := routeByName[r.Route]
+			if !ok {
+				return nil, fmt.Errorf("%s.route: unknown route %q", where, r.Route)
+			}
+			cl, _ := ParseClearing(rs.Clearing)
+			if len(t.Routes) >= 1<<16-1 {
+				return nil, fmt.Errorf("%s: too many routes", where)
+			}
+			id = uint16(len(t.Routes))
+			t.Routes = append(t.Routes, Route{
+				ID: id, Name: r.Route, Clearing: cl, Hops: rs.Hops,
+				MDRBPS: r.MDRBPS, SwitchCBPS: rs.SwitchCBPS, FXMarginBPS: r.FXMarginBPS,
+				FX: cl == CrossBorder, MaxAmount: r.MaxAmount, Rule: i,
+			})
+		}
+		for _, pp := range payers {
+			for _, pr := range pRegions {
+				for _, ar := range aRegions {
+					for _, a := range accs {
+						// First matching rule wins, a Deny included.
+						if k := key(ch, pp, pr, ar, a); !decided[k] {
+							decided[k] = true
+							t.cells[ch][pp][pr][ar][a] = id
+						}
+					}
+				}
+			}
+		}
+	}
+	t.buildBest()
+	return t, nil
+}
+
+func key(ch Channel, p sim.Provider, pr, ar sim.Region, a uint8) int {
+	return (((int(ch)*int(sim.NumProviders)+int(p))*int(sim.NumRegions)+int(pr))*int(sim.NumRegions)+int(ar))*numAcceptors + int(a)
+}
+
+// cost orders routes for the multi-code choice: on-us before switched, then
+// lower merchant fee, then fewer hops, then lower ID (stable).
+func (t *Table) cost(id uint16) (int, int64, int, uint16) {
+	r := &t.Routes[id]
+	onus := 1
+	if r.Clearing == OnUs {
+		onus = 0
+	}
+	return onus, r.MDRBPS + r.FXMarginBPS, len(r.Hops), id
+}
+
+func (t *Table) better(a, b uint16) bool {
+	if b == 0 {
+		return true
+	}
+	a1, a2, a3, a4 := t.cost(a)
+	b1, b2, b3, b4 := t.cost(b)
+	if a1 != b1 {
+		return a1 < b1
+	}
+	if a2 != b2 {
+		return a2 < b2
+	}
+	if a3 != b3 {
+		return a3 < b3
+	}
+	return a4 < b4
+}
+
+func (t *Table) buildBest() {
+	for p := sim.Provider(0); p < sim.NumProviders; p++ {
+		for pr := sim.Region(0); pr < sim.NumRegions; pr++ {
+			for ar := sim.Region(0); ar < sim.NumRegions; ar++ {
+				for mask := 1; mask < 1<<9; mask++ {
+					var bm, bc uint16
+					for a := 0; a < 9; a++ {
+						if mask&(1<<a) == 0 {
+							continue
+						}
+						if id := t.cells[MPM][p][pr][ar][a]; id != 0 && t.better(id, bm) {
+							bm = id
+						}
+						if id := t.cells[CPM][p][pr][ar][a]; id != 0 && t.better(id, bc) {
+							bc = id
+						}
+					}
+					t.bestMPM[p][pr][ar][mask] = bm
+					t.bestCPM[p][pr][ar][mask] = bc
+				}
+			}
+		}
+	}
+}
+
+func parsePair(s string) (sim.Currency, sim.Currency, error) {
+	if len(s) != 7 || s[3] != '/' {
+		return 0, 0, fmt.Errorf("want FROM/TO like HKD/CNY")
+	}
+	from, err := sim.ParseCurrency(s[:3])
+	if err != nil {
+		return 0, 0, err
+	}
+	to, err := sim.ParseCurrency(s[4:])
+	if err != nil {
+		return 0, 0, err
+	}
+	if from == to {
+		return 0, 0, fmt.Errorf("same currency on both sides")
+	}
+	return from, to, nil
+}
+
+func providerSet(names []string) ([]sim.Provider, error) {
+	if len(names) == 0 {
+		return nil, errors.New("empty: name providers or \"*\"")
+	}
+	var out []sim.Provider
+	for _, n := range names {
+		if n == "*" {
+			return sim.Providers(), nil
+		}
+		p, err := sim.ParseProvider(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func regionSet(names []string) ([]sim.Region, error) {
+	if len(names) == 0 {
+		return []sim.Region{sim.CN, sim.HK}, nil
+	}
+	var out []sim.Region
+	for _, n := range names {
+		r, err := sim.ParseRegion(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func acceptorSet(ch Channel, names []string) ([]uint8, error) {
+	if len(names) == 0 {
+		return nil, errors.New("empty: name acceptors or \"*\"")
+	}
+	var out []uint8
+	for _, n := range names {
+		if ch == Gate {
+			if n == "*" {
+				out = out[:0]
+				for _, o := range sim.Operators() {
+					out = append(out, uint8(o))
+				}
+				return out, nil
+			}
+			o, err := sim.ParseOperator(n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, uint8(o))
+			continue
+		}
+		if n == "*" {
+			out = out[:0]
+			for _, p := range sim.Providers() {
+				out = append(out, uint8(p))
+			}
+			return out, nil
+		}
+		p, err := sim.ParseProvider(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, uint8(p))
+	}
+	return out, nil
+}
