@@ -231,6 +231,28 @@ func openPage(t *testing.T, browser context.Context, path string) pageCheck {
 
 func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
+type reportCase = struct {
+	name   string
+	write  func(io.Writer) error
+	charts int
+}
+
+func slicesCloneReports(s []reportCase) []reportCase { return append([]reportCase(nil), s...) }
+
+// edgeReports must render as cleanly as the samples.
+var edgeReports = []reportCase{
+	{"run-empty", func(w io.Writer) error { return WriteRun(w, RunReport{}) }, 5},
+	{"compare-empty", func(w io.Writer) error { return WriteCompare(w, CompareReport{}) }, 3},
+	{"attack-empty", func(w io.Writer) error { return WriteAttack(w, AttackReport{}) }, 6},
+	{"attack-one-point", func(w io.Writer) error {
+		one := []Point{{T: 0, Value: 1}}
+		return WriteAttack(w, AttackReport{Title: "one second", Rate: 1, Duration: time.Second,
+			Latency:    AttackLatency{P50: one, P90: one, P99: one, Max: one},
+			Throughput: one, SuccessRatio: one, StatusCodes: map[string]int64{"200": 1},
+			Latencies: []LatencyStat{{"p99", 1}}})
+	}, 6},
+}
+
 // pixelStats decodes a PNG and returns its size, the number of distinct
 // colours (capped) and the standard deviation of the luminance.
 func pixelStats(b []byte) (bounds image.Rectangle, colours int, stddev float64, err error) {
@@ -294,7 +316,9 @@ func verdict(c pageCheck, wantCharts int) []string {
 func TestBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	shots := os.Getenv("WALLETSIM_SCREENSHOT_DIR")
-	for _, r := range reports {
+	// The samples, then degenerate reports: empty, and one point per series.
+	pages := append(slicesCloneReports(reports), edgeReports...)
+	for _, r := range pages {
 		t.Run(r.name, func(t *testing.T) {
 			start := time.Now()
 			path := filepath.Join(t.TempDir(), r.name+".html")

@@ -124,3 +124,32 @@ func TestTopCategories(t *testing.T) {
 		t.Error("text measure")
 	}
 }
+
+func TestDecimate(t *testing.T) {
+	var pts []Point
+	for i := range 100_000 {
+		v := float64(i % 7)
+		if i == 54_321 {
+			v = 1000 // a one-sample spike must survive
+		}
+		pts = append(pts, Point{T: float64(i), Value: v})
+	}
+	sx := linear{0, 99_999, 72, 902}
+	got := decimate(pts, sx)
+	if len(got) > 4*831 || len(got) < 830 {
+		t.Fatalf("%d points after decimation", len(got))
+	}
+	if !slices.ContainsFunc(got, func(p Point) bool { return p.Value == 1000 }) {
+		t.Error("spike lost")
+	}
+	if got[0] != pts[0] || got[len(got)-1] != pts[len(pts)-1] {
+		t.Error("ends lost")
+	}
+	if !slices.IsSortedFunc(got, func(a, b Point) int { return int(a.T - b.T) }) {
+		t.Error("not in time order")
+	}
+	short := pts[:100]
+	if len(decimate(short, sx)) != 100 {
+		t.Error("short series changed")
+	}
+}

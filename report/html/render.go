@@ -129,7 +129,7 @@ func intFmt(v float64) string { return formatFloat(v, 0) }
 
 func countChart(label, axis string, m map[string]int64, color string) template.HTML {
 	cats, vals, _ := topCategories(m)
-	return barChart{Label: label, AxisLabel: axis, Categories: cats, Fmt: intFmt,
+	return barChart{Label: label, AxisLabel: axis, Categories: cats, Fmt: intFmt, Integer: true,
 		Series: []barSeries{{Name: axis, Color: color, Values: vals}}}.render()
 }
 
@@ -209,7 +209,7 @@ func WriteRun(w io.Writer, r RunReport) error {
 		})
 	}
 	b.Payments = barChart{Label: "Payments by kind", AxisLabel: "payments", Categories: kinds,
-		Series: []barSeries{att, ok, dec}, Fmt: intFmt}.render()
+		Series: []barSeries{att, ok, dec}, Fmt: intFmt, Integer: true}.render()
 	b.CO2 = countChart("Estimated CO2 by payment kind", "grams CO2e", r.CO2GramsByKind, colTeal)
 
 	for _, inv := range r.Invariants {
@@ -349,7 +349,7 @@ func WriteCompare(w io.Writer, r CompareReport) error {
 		declSeries = append(declSeries, s)
 	}
 	b.Declines = barChart{Label: "Declines by reason and policy", AxisLabel: "declines",
-		Categories: reasons, Series: declSeries, Fmt: intFmt}.render()
+		Categories: reasons, Series: declSeries, Fmt: intFmt, Integer: true}.render()
 
 	b.Fees = feeCharts(r.Policies, r.Fees)
 
@@ -367,7 +367,7 @@ func WriteCompare(w io.Writer, r CompareReport) error {
 		cols = append(cols, paletteColor(i))
 	}
 	b.CO2 = barChart{Label: "Estimated CO2 by policy", AxisLabel: "grams CO2e", Categories: r.Policies,
-		CatColors: cols, Series: []barSeries{co2}, Fmt: intFmt}.render()
+		CatColors: cols, Series: []barSeries{co2}, Fmt: intFmt, Integer: true}.render()
 	if len(r.CO2Grams) == 0 {
 		b.CO2 = emptyChart("Estimated CO2 by policy", "No data")
 	}
@@ -516,7 +516,7 @@ func WriteAttack(w io.Writer, r AttackReport) error {
 		stCats = append(stCats, name)
 	}
 	b.Status = barChart{Label: "Responses by status code", AxisLabel: "responses", Categories: stCats,
-		CatColors: stColors, Series: []barSeries{st}, Fmt: intFmt}.render()
+		CatColors: stColors, Series: []barSeries{st}, Fmt: intFmt, Integer: true}.render()
 
 	for _, l := range r.Latencies {
 		b.Latencies = append(b.Latencies, latencyRow{Name: l.Name, Value: formatValue(l.Millis)})

@@ -18,11 +18,8 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // reports are the three sample reports, by the name of their golden file.
-var reports = []struct {
-	name   string
-	write  func(io.Writer) error
-	charts int // <figure class="chart"> elements the page must have
-}{
+// charts is the number of <figure class="chart"> elements a page must have.
+var reports = []reportCase{
 	{"run", func(w io.Writer) error { return WriteRun(w, sampleRun()) }, 5},
 	{"compare", func(w io.Writer) error { return WriteCompare(w, sampleCompare()) }, 4},
 	{"attack", func(w io.Writer) error { return WriteAttack(w, sampleAttack()) }, 6},
@@ -63,7 +60,13 @@ func TestGolden(t *testing.T) {
 						w = wl[i]
 					}
 					if g != w {
-						t.Fatalf("%s differs from the rendered report at line %d:\n got: %.300s\nwant: %.300s\n(run with -update if the change is intended)", path, i+1, g, w)
+						c := 0
+						for c < min(len(g), len(w)) && g[c] == w[c] {
+							c++
+						}
+						from := max(0, c-60)
+						t.Fatalf("%s differs from the rendered report at line %d, column %d:\n got: …%.160s\nwant: …%.160s\n(run with -update if the change is intended)",
+							path, i+1, c+1, g[min(from, len(g)):], w[min(from, len(w)):])
 					}
 				}
 			}
@@ -286,4 +289,23 @@ func TestWriteFile(t *testing.T) {
 	if err := WriteRunFile(filepath.Join(dir, "missing", "run.html"), RunReport{}); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
+}
+
+// TestLongRunStaysSmall renders a day of per-second samples: decimation and
+// the cap on hover targets keep the file small enough to open and mail.
+func TestLongRunStaysSmall(t *testing.T) {
+	var pts []Point
+	for i := range 86_400 {
+		pts = append(pts, Point{T: float64(i), Value: float64(i%97) + 0.5})
+	}
+	r := AttackReport{
+		Latency:    AttackLatency{P50: pts, P90: pts, P99: pts, Max: pts},
+		Throughput: pts, SuccessRatio: pts,
+	}
+	out := render1(t, func(w io.Writer) error { return WriteAttack(w, r) })
+	checkFinite(t, "day", out)
+	if len(out) > 1_500_000 {
+		t.Errorf("a day of samples renders to %d bytes", len(out))
+	}
+	t.Logf("a day of per-second samples: %d KB", len(out)/1024)
 }

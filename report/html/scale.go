@@ -60,8 +60,13 @@ func niceStep(span float64, target int) float64 {
 // niceTicks widens [lo, hi] outwards to multiples of a nice step and returns
 // the ticks; the first and last tick are the new domain.
 func niceTicks(lo, hi float64, target int) (ticks []float64, step float64) {
+	return niceTicksMin(lo, hi, target, 0)
+}
+
+// niceTicksMin is niceTicks with a smallest step (1 for counts).
+func niceTicksMin(lo, hi float64, target int, minStep float64) (ticks []float64, step float64) {
 	lo, hi = expand(lo, hi)
-	step = niceStep(hi-lo, target)
+	step = math.Max(niceStep(hi-lo, target), minStep)
 	start := math.Floor(lo/step+1e-9) * step
 	end := math.Ceil(hi/step-1e-9) * step
 	for i := 0; i <= 1000; i++ {

@@ -326,8 +326,8 @@ func (c lineChart) render() template.HTML {
 
 	// Data.
 	if c.Heat {
-		w.heatPoints(ss, sx, sy)
-		w.heatLegend(ylo, yhi, yfmt, chartWidth-mr, 14+legendRow/2)
+		lo, hi := w.heatPoints(ss, sx, sy)
+		w.heatLegend(lo, hi, valFmt, chartWidth-mr, 14+legendRow/2)
 	} else {
 		for _, s := range ss {
 			w.linePath(s, sx, sy)
@@ -351,7 +351,7 @@ func (w *svgWriter) linePath(s series, sx, sy linear) {
 	}
 	if len(s.Points) > 1 {
 		var d strings.Builder
-		for i, p := range s.Points {
+		for i, p := range decimate(s.Points, sx) {
 			cmd := "L"
 			if i == 0 {
 				cmd = "M"
@@ -367,6 +367,46 @@ func (w *svgWriter) linePath(s series, sx, sy linear) {
 		}
 		w.WriteString(`</g>`)
 	}
+}
+
+// decimate thins a long series (sorted by T) for drawing: past two points
+// per pixel column it keeps, per column, the first, lowest, highest and last
+// point, so the drawing looks the same (spikes included) at a fraction of
+// the size.
+func decimate(pts []Point, sx linear) []Point {
+	cols := int(math.Abs(sx.r1 - sx.r0))
+	if cols < 1 || len(pts) <= 2*cols {
+		return pts
+	}
+	out := make([]Point, 0, 4*cols)
+	flush := func(b []Point) {
+		if len(b) == 0 {
+			return
+		}
+		lo, hi := 0, 0
+		for i, p := range b {
+			if p.Value < b[lo].Value {
+				lo = i
+			}
+			if p.Value > b[hi].Value {
+				hi = i
+			}
+		}
+		keep := []int{0, lo, hi, len(b) - 1}
+		slices.Sort(keep)
+		for _, k := range slices.Compact(keep) {
+			out = append(out, b[k])
+		}
+	}
+	start, col := 0, int(sx.at(pts[0].T)-sx.r0)
+	for i, p := range pts {
+		if c := int(sx.at(p.T) - sx.r0); c != col {
+			flush(pts[start:i])
+			start, col = i, c
+		}
+	}
+	flush(pts[start:])
+	return out
 }
 
 // heatStops run from pale yellow (low) to dark red (high).
@@ -388,8 +428,9 @@ func heatColor(f float64) string {
 	return fmt.Sprintf("#%02x%02x%02x", c(0), c(1), c(2))
 }
 
-func (w *svgWriter) heatPoints(ss []series, sx, sy linear) {
-	lo, hi := math.Inf(1), math.Inf(-1)
+// heatPoints draws the points coloured by value and returns the value range.
+func (w *svgWriter) heatPoints(ss []series, sx, sy linear) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, s := range ss {
 		for _, p := range s.Points {
 			lo, hi = math.Min(lo, p.Value), math.Max(hi, p.Value)
@@ -398,14 +439,16 @@ func (w *svgWriter) heatPoints(ss []series, sx, sy linear) {
 	scale := linear{lo, hi, 0, 1}
 	w.WriteString(`<g class="heat">`)
 	for _, s := range ss {
-		for _, p := range s.Points {
+		for _, p := range decimate(s.Points, sx) {
 			w.printf(`<circle cx="%s" cy="%s" r="3.5" fill="%s"/>`, num(sx.at(p.T)), num(sy.at(p.Value)), heatColor(scale.at(p.Value)))
 		}
 	}
 	w.WriteString(`</g>`)
+	return lo, hi
 }
 
-// heatLegend draws the colour scale ending at x1.
+// heatLegend draws the colour scale, from the lowest to the highest value,
+// ending at x1.
 func (w *svgWriter) heatLegend(lo, hi float64, f func(float64) string, x1, y float64) {
 	const n, bw = 5, 22.0
 	loS, hiS := f(lo), f(hi)
@@ -517,6 +560,8 @@ type barChart struct {
 	Series    []barSeries
 	// Fmt formats values for labels and tooltips; nil uses formatValue.
 	Fmt func(float64) string
+	// Integer keeps the axis ticks on whole numbers (counts).
+	Integer bool
 }
 
 func (c barChart) render() template.HTML {
@@ -556,7 +601,11 @@ func (c barChart) render() template.HTML {
 	labelW = math.Min(labelW, maxBarLabel)
 	ml := 10 + labelW + 10
 	mr := valW + 16
-	ticks, step := niceTicks(lo, hi, int(math.Max(2, (chartWidth-ml-mr)/110)))
+	minStep := 0.0
+	if c.Integer {
+		minStep = 1
+	}
+	ticks, step := niceTicksMin(lo, hi, int(math.Max(2, (chartWidth-ml-mr)/110)), minStep)
 	lo, hi = ticks[0], ticks[len(ticks)-1]
 	tfmt := tickFormat(step, math.Max(math.Abs(lo), math.Abs(hi)))
 
