@@ -1,11 +1,3 @@
-// Package wmkafka is a watermill message.Publisher and message.Subscriber
-// built on segmentio/kafka-go, the only Kafka client walletsim allows
-// (watermill-kafka is Sarama based and would pull in a second client).
-//
-// Wire format: the message payload is the Kafka record value, the watermill
-// UUID travels in the UUIDHeader header and every metadata entry becomes one
-// header of the same name. The record key (which picks the partition) is the
-// "partition_key" metadata value when present, else the message UUID.
 package wmkafka
 
 import (

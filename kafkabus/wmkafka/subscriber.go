@@ -326,7 +326,8 @@ func (sub *subscription) deliver(ctx context.Context, km kafka.Message) bool {
 		select {
 		case <-msg.Acked():
 			cancel()
-			return sub.commit(km)
+			sub.commit(km)
+			return true
 		case <-msg.Nacked():
 			cancel()
 			if d := sub.s.cfg.NackResendSleep; d > 0 {
@@ -343,7 +344,7 @@ func (sub *subscription) deliver(ctx context.Context, km kafka.Message) bool {
 	}
 }
 
-func (sub *subscription) commit(km kafka.Message) bool {
+func (sub *subscription) commit(km kafka.Message) {
 	// Not ctx: an Ack that races with Close must still reach the commit
 	// queue, or the message would be redelivered for nothing.
 	ctx, cancel := context.WithTimeout(context.Background(), sub.s.cfg.CommitTimeout)
@@ -355,5 +356,4 @@ func (sub *subscription) commit(km kafka.Message) bool {
 			"partition": km.Partition, "offset": km.Offset,
 		})
 	}
-	return true
 }
