@@ -119,6 +119,9 @@ var badWords = []string{
 	"error", "errors", "failed", "failure", "failures", "timeout", "timeouts",
 	"decline", "declines", "declined", "rejected", "rejects",
 	"negative", "duplicate", "duplicates", "unresolved", "dead", "lost",
+	"abandon", "abandoned", "fallback", "fallbacks", "retry", "retries",
+	"mismatch", "mismatches", "gap", "gaps", "violation", "violations",
+	"unbalanced", "dropped", "drops",
 }
 
 // Words that say higher is better; a per-second rate ("_per_s") counts too.
@@ -132,6 +135,7 @@ var higherWords = []string{
 var costWords = []string{
 	"latency", "latencies", "duration", "durations", "elapsed", "time",
 	"rss", "alloc", "allocs", "bytes", "memory", "heap", "gc", "lag",
+	"carbon", "co2e", "hops",
 	"ms", "ns", "us",
 }
 
