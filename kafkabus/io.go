@@ -31,7 +31,9 @@ func NewWriter(cfg Config) (*kafka.Writer, error) {
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
 		BatchSize:    20_000,
-		BatchBytes:   8 << 20,
+		// Under the 1 MiB default max.message.bytes of Kafka, Redpanda and
+		// the embedded broker: a larger batch is refused, not split.
+		BatchBytes: 900_000,
 		MaxAttempts:  10,
 		// Backoff between attempts: a restarting broker gets a few seconds.
 		WriteBackoffMin: 50 * time.Millisecond,

@@ -8,7 +8,10 @@
 // never renumber) and a stable name (it appears in YAML and JSON).
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Provider is a wallet issuer.
 type Provider uint8
@@ -84,7 +87,7 @@ func (r Region) Valid() bool { return r > RegionNone && r < NumRegions }
 // ParseRegion maps a name to a Region.
 func ParseRegion(s string) (Region, error) {
 	for i := Region(1); i < NumRegions; i++ {
-		if regionNames[i] == s {
+		if strings.EqualFold(regionNames[i], s) { // YAML loaders lowercase map keys
 			return i, nil
 		}
 	}
@@ -117,7 +120,7 @@ func (c Currency) Valid() bool { return c > CurrencyNone && c < NumCurrencies }
 // ParseCurrency maps an ISO code to a Currency.
 func ParseCurrency(s string) (Currency, error) {
 	for i := Currency(1); i < NumCurrencies; i++ {
-		if currencyNames[i] == s {
+		if strings.EqualFold(currencyNames[i], s) {
 			return i, nil
 		}
 	}

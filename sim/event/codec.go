@@ -37,6 +37,7 @@ const (
 	evClass
 	evPostings
 	evFlags
+	evEpoch
 )
 
 // Posting fields.
@@ -73,6 +74,8 @@ const (
 	cmReason
 	cmSource
 	cmCount
+	cmTotal
+	cmLast
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -122,6 +125,7 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendU(b, evRegion, uint64(e.Region))
 	b = appendU(b, evClass, uint64(e.Class))
 	b = appendU(b, evFlags, uint64(e.Flags))
+	b = appendU(b, evEpoch, uint64(e.Epoch))
 	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
 		p := &e.Postings[i]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
@@ -221,6 +225,8 @@ func DecodeEvent(b []byte, e *Event) error {
 			e.Class = sim.Class(v)
 		case evFlags:
 			e.Flags = uint8(v)
+		case evEpoch:
+			e.Epoch = uint32(v)
 		}
 	}
 	if version != Version {
@@ -307,6 +313,10 @@ func AppendCommand(b []byte, c *Command) []byte {
 	b = appendU(b, cmReason, uint64(c.Reason))
 	b = appendS(b, cmSource, int64(c.Source))
 	b = appendU(b, cmCount, uint64(c.Count))
+	b = appendU(b, cmTotal, uint64(c.Total))
+	if c.Last {
+		b = appendU(b, cmLast, 1)
+	}
 	return b
 }
 
@@ -406,6 +416,10 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Source = int32(protowire.DecodeZigZag(v))
 		case cmCount:
 			c.Count = uint32(v)
+		case cmTotal:
+			c.Total = uint32(v)
+		case cmLast:
+			c.Last = v != 0
 		}
 	}
 	if version != Version {

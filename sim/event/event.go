@@ -146,6 +146,9 @@ type Event struct {
 	LatencyUS    int64 // simulated route latency
 	GreenGrams   int64 // Ant Forest green-energy grams earned
 	Flags        uint8 // ledger.Flag* bits
+	// Epoch is the simulated-time epoch that produced the event: a restarted
+	// processor keeps the events of checkpointed epochs and rewrites none.
+	Epoch uint32
 	// WalletOpened only.
 	Provider sim.Provider
 	Region   sim.Region
@@ -236,4 +239,10 @@ type Command struct {
 	// many records it sent this partition for the epoch.
 	Source int32
 	Count  uint32
+	// Total is every saga record the source sent, to all partitions, in the
+	// epoch: once all totals of an epoch after the generator's last are
+	// zero, nothing is in flight anywhere and the run is complete.
+	Total uint32
+	// Last marks the generator's final epoch.
+	Last bool
 }

@@ -35,6 +35,7 @@ type Book struct {
 	limits  *[sim.NumClasses]sim.Limits
 	routes  *route.Table
 	seed    uint64
+	clock   Clock
 	ev      event.Event   // scratch, reused for every event
 	out     event.Command // scratch, reused for every saga command
 }
@@ -45,6 +46,43 @@ func NewBook(part, parts int, routes *route.Table, limits *[sim.NumClasses]sim.L
 		limits = &sim.DefaultLimits
 	}
 	return &Book{stride: uint64(parts), part: uint64(part), routes: routes, limits: limits, seed: seed}
+}
+
+// Clock maps simulated time to epochs. Epoch 0 opens wallets; epoch e >= 1
+// covers [Start+(e-1)*Length, Start+e*Length) in unix milliseconds.
+type Clock struct {
+	Start  int64
+	Length int64
+}
+
+// EpochOf returns the epoch of simulated time t.
+func (c Clock) EpochOf(t int64) uint32 {
+	if t < c.Start || c.Length <= 0 {
+		return 1
+	}
+	return uint32(1 + (t-c.Start)/c.Length)
+}
+
+// StartOf returns the first millisecond of epoch e.
+func (c Clock) StartOf(e uint32) int64 {
+	if e == 0 {
+		return c.Start
+	}
+	return c.Start + int64(e-1)*c.Length
+}
+
+// SetClock sets the epoch clock saga steps are timed by.
+func (b *Book) SetClock(c Clock) { b.clock = c }
+
+// next readies b.out as a saga step of c due next epoch, at that epoch's
+// start: it happens after everything its sender did.
+func (b *Book) next(c *event.Command, t event.CommandType) *event.Command {
+	o := &b.out
+	*o = *c
+	o.Type = t
+	o.Epoch = c.Epoch + 1
+	o.SimTime = b.clock.StartOf(o.Epoch)
+	return o
 }
 
 // Partition maps a wallet ID to its partition.
@@ -132,6 +170,7 @@ func (b *Book) newEvent(t event.Type, c *event.Command, w *Wallet, wallet uint64
 		Type: t, ID: event.EventID(c.ID, step), Wallet: wallet, Seq: w.Seq + 1,
 		Command: c.ID, SimTime: c.SimTime, Kind: c.Kind, Amount: c.Amount,
 		Currency: c.Currency, Counterparty: c.Counterparty, Attempt: c.Attempt,
+		Epoch: c.Epoch,
 	}
 	return e
 }
@@ -306,14 +345,11 @@ func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, debit,
 	e.Post(event.Acct(event.AccSuspense, uint64(w.Currency)), debit, w.Currency)
 	b.emit(w, sink)
 
-	o := &b.out
-	*o = *c
-	o.Type = event.CmdCredit
+	o := b.next(c, event.CmdCredit)
 	o.Wallet = c.Counterparty
 	o.Counterparty = c.Wallet
 	o.Route = r.ID
 	o.HeldAmount, o.HeldCurrency, o.FXRate = debit, w.Currency, rate
-	o.Epoch = c.Epoch + 1
 	sink.Send(o)
 }
 
@@ -329,13 +365,10 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		reason = sim.BalanceCapExceeded
 	}
 	if reason != sim.ReasonNone {
-		o := &b.out
-		*o = *c
-		o.Type = event.CmdCompensate
+		o := b.next(c, event.CmdCompensate)
 		o.Wallet = c.Counterparty
 		o.Counterparty = c.Wallet
 		o.Reason = reason
-		o.Epoch = c.Epoch + 1
 		sink.Send(o)
 		return
 	}
@@ -367,14 +400,11 @@ func (b *Book) decline(c *event.Command, w *Wallet, sink Sink, reason sim.Reason
 		e := b.newEvent(event.AttemptDeclined, c, w, c.Wallet, b.step(c))
 		e.Reason = reason
 		b.emit(w, sink)
-		o := &b.out
-		*o = *c
-		o.Type = event.CmdRetry
+		o := b.next(c, event.CmdRetry)
 		o.Attempt = next
 		o.Wallet = c.Candidates[next]
 		o.AllUnaccepted = allUnaccepted
 		o.LastReason = reason
-		o.Epoch = c.Epoch + 1
 		sink.Send(o)
 		return
 	}
@@ -410,4 +440,13 @@ func splitmix(x uint64) uint64 {
 	x = (x ^ x>>30) * 0xBF58476D1CE4E5B9
 	x = (x ^ x>>27) * 0x94D049BB133111EB
 	return x ^ x>>31
+}
+
+// Seq is the last sequence number applied to wallet id (0: none).
+func (b *Book) Seq(id uint64) uint64 {
+	s := id / b.stride
+	if id%b.stride != b.part || s >= uint64(len(b.wallets)) {
+		return 0
+	}
+	return b.wallets[s].Seq
 }

@@ -11,35 +11,36 @@ import (
 // scenarios/policies decode into it. Rules are matched in order; the first
 // rule that matches a (channel, payer, acceptor, regions) cell decides it.
 type Policy struct {
-	Name        string
-	Description string
-	Era         string
-	Routes      map[string]RouteSpec // named clearing routes
-	Rules       []Rule
+	Name        string               `mapstructure:"name"`
+	Description string               `mapstructure:"description"`
+	Era         string               `mapstructure:"era"`
+	Routes      map[string]RouteSpec `mapstructure:"routes"` // named clearing routes
+	Rules       []Rule               `mapstructure:"rules"`
 	// FX mid rates, e.g. {"HKD/CNY": 0.914}; the reverse pair is derived
 	// when absent.
-	FX map[string]float64
+	FX map[string]float64 `mapstructure:"fx"`
 }
 
 // RouteSpec is a named clearing route.
 type RouteSpec struct {
-	Clearing   string
-	Hops       []Hop
-	SwitchCBPS int64
+	Clearing   string `mapstructure:"clearing"`
+	Hops       []Hop  `mapstructure:"hops"`
+	SwitchCBPS int64  `mapstructure:"switch_fee_cbps"`
 }
 
 // Rule accepts a set of payers at a set of acceptors through a route.
 type Rule struct {
-	Channel      string
-	Payers       []string // provider names; "*" = all
-	PayerRegions []string // empty = all
-	Acceptors    []string // code schemes / scanner networks / operators / payee providers; "*" = all
-	Regions      []string // acceptor (merchant, operator, payee) regions; empty = all
-	Route        string   // a key of Policy.Routes
-	MDRBPS       int64
-	FXMarginBPS  int64
-	MaxAmount    int64 // minor units of the payer's currency; 0 = none
-	Deny         bool  // an explicit "no" that stops later rules matching
+	Channel      string   `mapstructure:"channel"`
+	Payers       []string `mapstructure:"payers"`        // provider names; "*" = all
+	PayerRegions []string `mapstructure:"payer_regions"` // empty = all
+	Acceptors    []string `mapstructure:"acceptors"`     // code schemes / scanner networks / operators / payee providers; "*" = all
+	Regions      []string `mapstructure:"regions"`       // acceptor (merchant, operator, payee) regions; empty = all
+	Route        string   `mapstructure:"route"`         // a key of Policy.Routes
+	MDRBPS       int64    `mapstructure:"mdr_bps"`
+	FXMarginBPS  int64    `mapstructure:"fx_margin_bps"`
+	MaxAmount    int64    `mapstructure:"max_amount"` // minor units of the payer's currency; 0 = none
+	Deny         bool     `mapstructure:"deny"`       // an explicit "no" that stops later rules matching
+	Note         string   `mapstructure:"note"`       // the calibration row the rule stands on
 }
 
 // Compile checks the policy and builds its lookup table. Errors name the
@@ -141,6 +142,9 @@ func Compile(p *Policy) (*Table, error) {
 			for _, pr := range pRegions {
 				for _, ar := range aRegions {
 					for _, a := range accs {
+						if a == selfAcceptor {
+							a = uint8(pp)
+						}
 						// First matching rule wins, a Deny included.
 						if k := key(ch, pp, pr, ar, a); !decided[k] {
 							decided[k] = true
@@ -264,6 +268,9 @@ func regionSet(names []string) ([]sim.Region, error) {
 	return out, nil
 }
 
+// selfAcceptor stands for "the payer's own provider" in a rule.
+const selfAcceptor = 255
+
 func acceptorSet(ch Channel, names []string) ([]uint8, error) {
 	if len(names) == 0 {
 		return nil, errors.New("empty: name acceptors or \"*\"")
@@ -283,6 +290,10 @@ func acceptorSet(ch Channel, names []string) ([]uint8, error) {
 				return nil, err
 			}
 			out = append(out, uint8(o))
+			continue
+		}
+		if n == "self" {
+			out = append(out, selfAcceptor)
 			continue
 		}
 		if n == "*" {

@@ -95,9 +95,9 @@ func ParseClearing(s string) (Clearing, error) {
 
 // Hop is one leg of a route, with its simulated latency (lognormal).
 type Hop struct {
-	Name          string
-	LatencyMedian float64 // milliseconds
-	LatencySigma  float64
+	Name          string  `mapstructure:"name"`
+	LatencyMedian float64 `mapstructure:"latency_ms"` // median, milliseconds
+	LatencySigma  float64 `mapstructure:"sigma"`
 }
 
 // Route is one accepted way to pay: who clears it, its hops, fees and limits.

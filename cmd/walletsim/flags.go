@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/kafkabus"
+	"golang.org/x/term"
+)
+
+// busFlags are the Kafka connection flags every Kafka-facing command takes.
+type busFlags struct {
+	brokers     string
+	prefix      string
+	saslMech    string
+	saslUser    string
+	tls         bool
+	tlsCA       string
+	tlsInsecure bool
+}
+
+func (b *busFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&b.brokers, "brokers", "", "Kafka bootstrap servers host:port,... (default: an embedded broker)")
+	fs.StringVar(&b.prefix, "topic-prefix", "walletsim", "prefix of the engine's topic names")
+	fs.StringVar(&b.saslMech, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (password from WALLETSIM_SASL_PASSWORD)")
+	fs.StringVar(&b.saslUser, "sasl-user", "", "SASL user")
+	fs.BoolVar(&b.tls, "tls", false, "connect with TLS")
+	fs.StringVar(&b.tlsCA, "tls-ca", "", "CA certificate file for TLS")
+	fs.BoolVar(&b.tlsInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
+}
+
+// config builds the connection; the password only ever comes from the
+// environment, never a flag, so it stays out of shell history and ps.
+func (b *busFlags) config() (kafkabus.Config, error) {
+	c := kafkabus.Config{
+		Brokers: kafkabus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
+		SASLPassword: os.Getenv("WALLETSIM_SASL_PASSWORD"), TLS: b.tls, TLSCAFile: b.tlsCA, TLSInsecure: b.tlsInsecure,
+	}
+	if len(c.Brokers) == 0 {
+		return c, nil
+	}
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		return c, cli.Usage(err)
+	}
+	return c, nil
+}
+
+func (b *busFlags) topics() kafkabus.Topics { return kafkabus.DefaultTopics(b.prefix) }
+
+func needBrokers(c kafkabus.Config, cmd *cobra.Command) error {
+	if len(c.Brokers) == 0 {
+		return cli.Usagef("%s needs --brokers host:port (the embedded broker lives only as long as the command that started it; run `walletsim broker` for a standing one)", cmd.CommandPath())
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,471 @@
+// Package audit checks a run's log against the engine's invariants
+// (GUIDE.md section 2) and computes its canonical digest. It re-derives
+// everything from the commands and events it is fed and shares no code
+// with the ledger that wrote them, so a ledger bug shows up here.
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"sort"
+
+	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
+)
+
+type walletAudit struct {
+	balance  int64
+	seq      uint64
+	chain    [32]byte
+	currency sim.Currency
+	open     bool
+	negative bool
+}
+
+// idSet is a set of command IDs: bit sets per epoch, since payment IDs are
+// epoch<<24 | index and a map of ten million entries would cost gigabytes.
+type idSet struct {
+	epochs map[uint64][]uint64
+	other  map[uint64]uint8
+}
+
+func (s *idSet) add(id uint64) (dup bool) {
+	e, i := id>>24, id&(1<<24-1)
+	if id >= 1<<56 || e > 1<<24 {
+		if s.other == nil {
+			s.other = map[uint64]uint8{}
+		}
+		s.other[id]++
+		return s.other[id] > 1
+	}
+	if s.epochs == nil {
+		s.epochs = map[uint64][]uint64{}
+	}
+	b := s.epochs[e]
+	if w := int(i / 64); w >= len(b) {
+		b = append(b, make([]uint64, w+1-len(b))...)
+		s.epochs[e] = b
+	}
+	m := uint64(1) << (i % 64)
+	dup = b[i/64]&m != 0
+	b[i/64] |= m
+	return dup
+}
+
+func (s *idSet) has(id uint64) bool {
+	e, i := id>>24, id&(1<<24-1)
+	if id >= 1<<56 || e > 1<<24 {
+		return s.other[id] > 0
+	}
+	b := s.epochs[e]
+	return int(i/64) < len(b) && b[i/64]&(1<<(i%64)) != 0
+}
+
+func (s *idSet) each(fn func(id uint64)) {
+	for e, b := range s.epochs {
+		for w, bits := range b {
+			for bits != 0 {
+				t := bits & -bits
+				i := uint64(w)*64 + uint64(trailing(t))
+				fn(e<<24 | i)
+				bits ^= t
+			}
+		}
+	}
+	for id := range s.other {
+		fn(id)
+	}
+}
+
+func trailing(x uint64) int {
+	n := 0
+	for x&1 == 0 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// Auditor accumulates commands and events. Feed it every record once (in
+// any order across wallets, in log order within a partition), then Finish.
+type Auditor struct {
+	wallets    []walletAudit
+	far        map[uint64]*walletAudit
+	accounts   map[acctKey]int64
+	commanded  idSet
+	outcomes   idSet
+	cmdKind    map[uint64]sim.Kind // only for IDs outside the bit sets
+	r          Report
+	routeLatUS []int64
+	scratch    []byte
+}
+
+type acctKey struct {
+	acct event.Account
+	cur  sim.Currency
+}
+
+// New returns an empty auditor.
+func New() *Auditor {
+	a := &Auditor{accounts: map[acctKey]int64{}}
+	a.r.ByKind = map[string]*KindCount{}
+	a.r.Declines = map[string]int64{}
+	a.r.Fees = map[string]map[string]int64{}
+	a.r.CarbonByKind = map[string]int64{}
+	return a
+}
+
+// KindCount counts payments of one kind.
+type KindCount struct {
+	Attempted int64 `json:"attempted"`
+	Succeeded int64 `json:"succeeded"`
+	Declined  int64 `json:"declined"`
+}
+
+// Report is what an audit found.
+type Report struct {
+	Attempted int64                 `json:"attempted"`
+	Succeeded int64                 `json:"succeeded"`
+	Declined  int64                 `json:"declined"`
+	ByKind    map[string]*KindCount `json:"by_kind"`
+	Declines  map[string]int64      `json:"declines"`
+
+	Events  int64  `json:"events"`
+	Wallets int64  `json:"wallets"`
+	Digest  string `json:"digest"`
+
+	// Invariants: all zero (and MoneyConserved) on a correct run.
+	MoneyConserved     bool  `json:"money_conserved"`
+	NegativeBalances   int64 `json:"negative_balances"`
+	DuplicateEvents    int64 `json:"duplicate_events"`
+	UnresolvedCommands int64 `json:"unresolved_commands"`
+	DuplicateOutcomes  int64 `json:"duplicate_outcomes"`
+	OrphanOutcomes     int64 `json:"orphan_outcomes"`
+	UnbalancedEvents   int64 `json:"unbalanced_events"`
+	BalanceMismatches  int64 `json:"balance_mismatches"`
+	SequenceGaps       int64 `json:"sequence_gaps"`
+	FXViolations       int64 `json:"fx_violations"`
+	BadEvents          int64 `json:"bad_events"`
+	// SuspenseOpen is money still held for transfers in flight, by currency.
+	SuspenseOpen map[string]int64 `json:"suspense_open,omitempty"`
+	// Totals per currency: money that entered from outside, and what the
+	// non-external accounts hold; equal on a conserved run.
+	ExternalIn map[string]int64 `json:"external_in"`
+	Held       map[string]int64 `json:"held"`
+
+	// Interoperability.
+	FirstWallet  int64 `json:"first_wallet_success"`
+	Fallback     int64 `json:"fallback_success"`
+	Abandoned    int64 `json:"abandoned"`
+	Hops         int64 `json:"-"`
+	RoutedEvents int64 `json:"-"`
+	// Fees by party and currency: merchant (discount paid), wallet
+	// (provider income), switch, fx (the FX desks' net position).
+	Fees         map[string]map[string]int64 `json:"fees"`
+	CarbonGrams  int64                       `json:"carbon_grams"`
+	CarbonByKind map[string]int64            `json:"carbon_by_kind"`
+	// FXVolume is the amount converted, by source currency.
+	FXVolume map[string]int64 `json:"fx_volume,omitempty"`
+}
+
+func (a *Auditor) wallet(id uint64) *walletAudit {
+	const dense = 1 << 27
+	if id < dense {
+		if id >= uint64(len(a.wallets)) {
+			n := max(id+1, uint64(2*len(a.wallets)), 1024)
+			n = min(n, dense)
+			grown := make([]walletAudit, n)
+			copy(grown, a.wallets)
+			a.wallets = grown
+		}
+		return &a.wallets[id]
+	}
+	if a.far == nil {
+		a.far = map[uint64]*walletAudit{}
+	}
+	w := a.far[id]
+	if w == nil {
+		w = &walletAudit{}
+		a.far[id] = w
+	}
+	return w
+}
+
+// Command records a command read from the commands topic. Only payments
+// and wallet openings are counted; saga steps and marks are the engine's.
+func (a *Auditor) Command(c *event.Command) {
+	if c.Type != event.CmdPay && c.Type != event.CmdOpenWallet {
+		return
+	}
+	if a.commanded.add(c.ID) {
+		return // a producer retry wrote it twice; one payment
+	}
+	if c.Type == event.CmdPay {
+		a.r.Attempted++
+		a.kind(c.Kind).Attempted++
+	}
+}
+
+func (a *Auditor) kind(k sim.Kind) *KindCount {
+	kc := a.r.ByKind[k.String()]
+	if kc == nil {
+		kc = &KindCount{}
+		a.r.ByKind[k.String()] = kc
+	}
+	return kc
+}
+
+// Event records one event; raw is its encoding as stored (the digest is
+// over what the log holds).
+func (a *Auditor) Event(e *event.Event, raw []byte) {
+	if err := e.Validate(); err != nil {
+		a.r.BadEvents++
+		return
+	}
+	w := a.wallet(e.Wallet)
+	if e.Seq <= w.seq {
+		a.r.DuplicateEvents++
+		return
+	}
+	if e.Seq != w.seq+1 {
+		a.r.SequenceGaps++
+	}
+	w.seq = e.Seq
+	a.r.Events++
+	a.scratch = append(append(a.scratch[:0], w.chain[:]...), raw...)
+	w.chain = sha256.Sum256(a.scratch)
+
+	if e.Type == event.WalletOpened {
+		w.open, w.currency = true, e.Region.Home()
+		a.r.Wallets++
+	}
+	// Legs balance per currency.
+	var sums [sim.NumCurrencies]int64
+	for _, p := range e.Legs() {
+		sums[p.Currency] += p.Amount
+		if p.Account == event.Acct(event.AccWallet, e.Wallet) {
+			w.balance += p.Amount
+			continue
+		}
+		a.accounts[acctKey{p.Account, p.Currency}] += p.Amount
+	}
+	for _, s := range sums {
+		if s != 0 {
+			a.r.UnbalancedEvents++
+			break
+		}
+	}
+	if w.balance != e.BalanceAfter {
+		a.r.BalanceMismatches++
+	}
+	if w.balance < 0 && !w.negative {
+		w.negative = true
+		a.r.NegativeBalances++
+	}
+	a.checkFX(e)
+	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp {
+		a.fees(e)
+	}
+	if e.GreenGrams > 0 {
+		a.r.CarbonGrams += e.GreenGrams
+		a.r.CarbonByKind[e.Kind.String()] += e.GreenGrams
+	}
+	if e.LatencyUS > 0 {
+		a.routeLatUS = append(a.routeLatUS, e.LatencyUS)
+	}
+	if !e.Type.IsOutcome() || !e.Kind.IsPayment() {
+		return
+	}
+	if a.outcomes.add(e.Command) {
+		a.r.DuplicateOutcomes++
+		return
+	}
+	kc := a.kind(e.Kind)
+	if e.Type.Succeeded() {
+		a.r.Succeeded++
+		kc.Succeeded++
+		if e.Attempt == 0 {
+			a.r.FirstWallet++
+		} else {
+			a.r.Fallback++
+		}
+		return
+	}
+	a.r.Declined++
+	kc.Declined++
+	reason := e.Reason
+	if reason == sim.ReasonNone {
+		reason = sim.InsufficientFunds
+	}
+	a.r.Declines[reason.String()]++
+	if reason == sim.NoAcceptedWallet {
+		a.r.Abandoned++
+	}
+}
+
+// checkFX verifies that a conversion paid what the recorded rate allows:
+// the source leg is the least amount that buys the target at that rate.
+func (a *Auditor) checkFX(e *event.Event) {
+	var in, out event.Posting
+	n := 0
+	for _, p := range e.Legs() {
+		if p.Account.Type() != event.AccFX {
+			continue
+		}
+		if p.Amount > 0 {
+			in = p
+		} else {
+			out = p
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	if n != 2 || e.FXRate <= 0 || in.Currency == out.Currency {
+		a.r.FXViolations++
+		return
+	}
+	if a.r.FXVolume == nil {
+		a.r.FXVolume = map[string]int64{}
+	}
+	a.r.FXVolume[in.Currency.String()] += in.Amount
+	if sim.Convert(in.Amount, e.FXRate) < -out.Amount || in.Amount != sim.SourceFor(-out.Amount, e.FXRate) {
+		a.r.FXViolations++
+	}
+}
+
+func (a *Auditor) fees(e *event.Event) {
+	add := func(party string, c sim.Currency, v int64) {
+		m := a.r.Fees[party]
+		if m == nil {
+			m = map[string]int64{}
+			a.r.Fees[party] = m
+		}
+		m[c.String()] += v
+	}
+	for _, p := range e.Legs() {
+		switch p.Account.Type() {
+		case event.AccProvider:
+			add("wallet", p.Currency, p.Amount)
+			add("merchant", p.Currency, p.Amount)
+		case event.AccSwitch:
+			add("switch", p.Currency, p.Amount)
+			add("merchant", p.Currency, p.Amount)
+		}
+	}
+}
+
+// Finish closes the audit: unresolved commands, conservation, digest.
+func (a *Auditor) Finish() Report {
+	r := a.r
+	a.commanded.each(func(id uint64) {
+		if id >= 1<<59 { // wallet openings: their outcome is WalletOpened
+			return
+		}
+		if !a.outcomes.has(id) {
+			r.UnresolvedCommands++
+		}
+	})
+	a.outcomes.each(func(id uint64) {
+		if !a.commanded.has(id) {
+			r.OrphanOutcomes++
+		}
+	})
+	// Conservation: every account, wallets included, sums to zero per
+	// currency; what the non-external accounts hold equals what came in.
+	r.ExternalIn, r.Held = map[string]int64{}, map[string]int64{}
+	var total [sim.NumCurrencies]int64
+	for _, w := range a.wallets {
+		if w.open {
+			total[w.currency] += w.balance
+			r.Held[w.currency.String()] += w.balance
+		}
+	}
+	for _, w := range a.far {
+		if w.open {
+			total[w.currency] += w.balance
+			r.Held[w.currency.String()] += w.balance
+		}
+	}
+	for k, v := range a.accounts {
+		total[k.cur] += v
+		switch k.acct.Type() {
+		case event.AccExternal:
+			r.ExternalIn[k.cur.String()] -= v
+		case event.AccSuspense:
+			if v != 0 {
+				if r.SuspenseOpen == nil {
+					r.SuspenseOpen = map[string]int64{}
+				}
+				r.SuspenseOpen[k.cur.String()] += v
+			}
+			r.Held[k.cur.String()] += v
+		case event.AccFX:
+			if r.Fees["fx"] == nil {
+				r.Fees["fx"] = map[string]int64{}
+			}
+			r.Fees["fx"][k.cur.String()] += v
+			r.Held[k.cur.String()] += v
+		default:
+			r.Held[k.cur.String()] += v
+		}
+	}
+	balanced := true
+	for _, t := range total {
+		if t != 0 {
+			balanced = false
+		}
+	}
+	r.MoneyConserved = balanced && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 &&
+		r.FXViolations == 0 && len(r.SuspenseOpen) == 0 && r.SequenceGaps == 0 && r.BadEvents == 0
+	r.Digest = a.digest()
+	return r
+}
+
+// RouteLatenciesUS returns the simulated route latencies seen (settled
+// payments and transfer debits), unsorted.
+func (a *Auditor) RouteLatenciesUS() []int64 { return a.routeLatUS }
+
+// digest is sha256 over the canonical log: wallets in ascending ID, each
+// contributing its ID and the hash chain of its events in sequence order,
+// chain_n = sha256(chain_{n-1} || event_n). It depends on each wallet's
+// events and nothing else: not partitions, not timing, not the machine.
+func (a *Auditor) digest() string {
+	h := sha256.New()
+	var id [8]byte
+	for i := range a.wallets {
+		if a.wallets[i].seq == 0 {
+			continue
+		}
+		binary.BigEndian.PutUint64(id[:], uint64(i))
+		h.Write(id[:])
+		h.Write(a.wallets[i].chain[:])
+	}
+	far := make([]uint64, 0, len(a.far))
+	for k := range a.far {
+		far = append(far, k)
+	}
+	sort.Slice(far, func(i, j int) bool { return far[i] < far[j] })
+	for _, k := range far {
+		binary.BigEndian.PutUint64(id[:], k)
+		h.Write(id[:])
+		h.Write(a.far[k].chain[:])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Balance returns the audited balance and sequence of a wallet.
+func (a *Auditor) Balance(id uint64) (balance int64, seq uint64, ok bool) {
+	var w *walletAudit
+	if id < uint64(len(a.wallets)) {
+		w = &a.wallets[id]
+	} else if a.far != nil {
+		w = a.far[id]
+	}
+	if w == nil || !w.open {
+		return 0, 0, false
+	}
+	return w.balance, w.seq, true
+}

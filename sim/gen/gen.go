@@ -1,0 +1,302 @@
+package gen
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/scenario"
+)
+
+// OpenIDBase offsets wallet-opening command IDs from payment IDs.
+const OpenIDBase = 1 << 59
+
+// PaymentID numbers payment i of epoch e: unique without a global counter.
+func PaymentID(e uint32, i int) uint64 { return uint64(e)<<24 | uint64(i+1) }
+
+// Generator yields a scenario's commands epoch by epoch.
+type Generator struct {
+	s     *scenario.Compiled
+	Pop   *Population
+	Clock ledger.Clock
+
+	kinds      weighted
+	payRegion  weighted
+	trRegion   weighted
+	pref       [sim.NumRegions]weighted
+	operators  weighted
+	amounts    [sim.NumKinds]scenario.Dist
+	crossShare [sim.NumRegions]float64
+	// planned payments per epoch (cumulative), so epochs are independent.
+	cum   []int64
+	limit int64
+}
+
+// New builds a generator; the population is derived from the seed.
+func New(s *scenario.Compiled) *Generator {
+	g := &Generator{s: s, Pop: NewPopulation(s), Clock: ledger.Clock{Start: s.StartMS, Length: s.EpochMS}}
+	idx := make([]int, len(s.Kinds))
+	for i, k := range s.Kinds {
+		idx[i] = int(k)
+	}
+	g.kinds = newWeighted(idx, s.KindShare)
+	g.payRegion = regionWeights(s.PayerRegions)
+	g.trRegion = regionWeights(s.Transit.PayerRegions)
+	if len(g.trRegion.idx) == 0 {
+		g.trRegion = g.payRegion
+	}
+	prefs := regionMap(s.Population.Preference)
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		var pidx []int
+		var pw []float64
+		for _, pr := range sim.Providers() {
+			if _, n := g.Pop.WalletsOf(r, pr); n > 0 {
+				w := prefs[r][pr.String()]
+				if len(prefs[r]) == 0 {
+					w = float64(n)
+				}
+				pidx, pw = append(pidx, int(pr)), append(pw, w)
+			}
+		}
+		g.pref[r] = newWeighted(pidx, pw)
+	}
+	var oidx []int
+	var ow []float64
+	for _, o := range sim.Operators() {
+		w := float64(sim.DefaultFares[o].DailyRidersK)
+		if len(s.Transit.Riders) > 0 {
+			w = s.Transit.Riders[o.String()]
+		}
+		oidx, ow = append(oidx, int(o)), append(ow, w)
+	}
+	g.operators = newWeighted(oidx, ow)
+	for name, d := range s.Amounts {
+		if k, err := sim.ParseKind(name); err == nil {
+			g.amounts[k] = d
+		}
+	}
+	g.crossShare = regionMap(s.CrossBorder)
+	g.limit = s.Payments
+	g.plan()
+	return g
+}
+
+func regionWeights(m map[string]float64) weighted {
+	var idx []int
+	var w []float64
+	for _, k := range scenario.SortedKeys(m) {
+		r, _ := sim.ParseRegion(k)
+		idx, w = append(idx, int(r)), append(w, m[k])
+	}
+	return newWeighted(idx, w)
+}
+
+// rateAt is the payment rate (per ms) at simulated offset t from start.
+func (g *Generator) rateAt(t int64) float64 {
+	m := 1.0
+	for _, ph := range g.s.Phases {
+		if t >= ph.FromMS && t < ph.ToMS {
+			m = ph.Multiplier
+		}
+	}
+	return g.s.Rate / 1000 * m
+}
+
+// plan fixes how many payments each epoch carries: the integral of the
+// rate over the epoch, rounded so the running total is exact.
+func (g *Generator) plan() {
+	g.cum = []int64{0, 0} // epoch 0 opens wallets
+	acc := 0.0
+	for e := uint32(1); ; e++ {
+		lo := int64(e-1) * g.s.EpochMS
+		// integrate in 1-second steps (profiles are coarser)
+		step := min(g.s.EpochMS, 1000)
+		for t := lo; t < lo+g.s.EpochMS; t += step {
+			acc += g.rateAt(t) * float64(min(step, lo+g.s.EpochMS-t))
+		}
+		n := int64(math.Floor(acc + 1e-9))
+		if g.limit > 0 && n >= g.limit {
+			g.cum = append(g.cum, g.limit)
+			return
+		}
+		if g.s.EndMS > 0 && g.s.StartMS+lo+g.s.EpochMS >= g.s.EndMS {
+			g.cum = append(g.cum, n)
+			g.limit = n
+			return
+		}
+		g.cum = append(g.cum, n)
+	}
+}
+
+// Payments is the number of payments the generator will produce.
+func (g *Generator) Payments() int64 { return g.cum[len(g.cum)-1] }
+
+// LastEpoch is the generator's final epoch.
+func (g *Generator) LastEpoch() uint32 { return uint32(len(g.cum) - 2) }
+
+// Epoch implements engine.Source.
+func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
+	last := e >= g.LastEpoch()
+	if e == 0 {
+		for i, w := range g.Pop.Wallets {
+			id := uint64(i + 1)
+			buf = append(buf, event.Command{
+				Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
+				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: w.Region.Home(),
+				Provider: w.Provider, Region: w.Region, Class: w.Class,
+			})
+		}
+		return buf, last
+	}
+	if int(e)+1 >= len(g.cum) {
+		return buf, true
+	}
+	n := int(g.cum[e+1] - g.cum[e])
+	rng := rand.New(rand.NewPCG(uint64(g.s.Seed), uint64(e)))
+	// Arrival times: sorted uniforms through normalised exponential
+	// spacings, O(n) and in order.
+	lo := g.Clock.StartOf(e)
+	spacing := make([]float64, n+1)
+	sum := 0.0
+	for i := range spacing {
+		sum += rng.ExpFloat64()
+		spacing[i] = sum
+	}
+	for i := 0; i < n; i++ {
+		t := lo + int64(spacing[i]/sum*float64(g.s.EpochMS))
+		var c event.Command
+		// A draw fails only for a population that cannot make this kind
+		// (no payee of that provider, say); redraw so the count is exact.
+		for tries := 0; tries < 64; tries++ {
+			c = event.Command{SimTime: t}
+			if g.payment(rng, &c) {
+				c.ID, c.Epoch = PaymentID(e, i), e
+				buf = append(buf, c)
+				break
+			}
+		}
+	}
+	return buf, last
+}
+
+// payment draws one payment; false only when the population cannot make it.
+func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
+	kind := sim.Kind(g.kinds.pick(r))
+	region := sim.Region(g.payRegion.pick(r))
+	if kind == sim.Transit {
+		region = sim.Region(g.trRegion.pick(r))
+	}
+	pr := sim.Provider(g.pref[region].pick(r))
+	if region <= 0 || pr <= 0 {
+		return false
+	}
+	first, n := g.Pop.WalletsOf(region, pr)
+	payer := first + uint64(r.IntN(n))
+	c.Type, c.Kind = event.CmdPay, kind
+	g.candidates(c, payer, kind == sim.TopUp)
+	switch kind {
+	case sim.ScanMPM, sim.ScanCPM:
+		mr := region
+		if r.Float64() < g.crossShare[region] {
+			mr = 3 - region // the other region
+		}
+		sp := g.Pop.merchBy[mr]
+		if sp.n == 0 {
+			sp, mr = g.Pop.merchBy[region], region
+		}
+		if sp.n == 0 {
+			return false
+		}
+		mid := uint64(sp.start + r.Uint32N(sp.n))
+		m := g.Pop.Merchants[mid]
+		c.Counterparty, c.AccRegion, c.Static = mid+1, mr, m.Static
+		c.Acceptors = m.Codes
+		if kind == sim.ScanCPM {
+			c.Acceptors, c.Static = m.Scanners, false
+		}
+		c.Currency = mr.Home()
+		c.Amount = drawMinor(r, g.amounts[kind])
+	case sim.Transit:
+		o := sim.Operator(g.operators.pick(r))
+		if o <= 0 {
+			return false
+		}
+		c.Counterparty, c.AccRegion, c.Currency = uint64(o), sim.HK, sim.HKD
+		c.Acceptors = 1 << o
+		c.Amount = fare(r, o, c.SimTime)
+	case sim.P2P, sim.RedPacket, sim.CrossTransfer:
+		payeeProv := pr
+		if kind == sim.CrossTransfer {
+			payeeProv = sim.Provider(g.pref[region].pick(r))
+			for tries := 0; payeeProv == pr && tries < 8; tries++ {
+				payeeProv = sim.Provider(g.pref[region].pick(r))
+			}
+			if payeeProv == pr {
+				return false
+			}
+		}
+		f, n := g.Pop.WalletsOf(region, payeeProv)
+		if n == 0 {
+			return false
+		}
+		payee := f + uint64(r.IntN(n))
+		if payee == payer {
+			payee = f + uint64((int(payee-f)+1)%n)
+			if payee == payer {
+				return false
+			}
+		}
+		c.Counterparty, c.AccRegion, c.Acceptors = payee, region, 1<<payeeProv
+		c.Currency = region.Home()
+		c.Amount = drawMinor(r, g.amounts[kind])
+	case sim.TopUp:
+		c.AccRegion, c.Currency = region, region.Home()
+		c.Amount = drawMinor(r, g.amounts[kind])
+	default:
+		return false
+	}
+	return true
+}
+
+// candidates lists the consumer's wallets, the chosen payer first.
+func (g *Generator) candidates(c *event.Command, payer uint64, only bool) {
+	c.Wallet = payer
+	c.Candidates[0], c.NCandidates = payer, 1
+	if only {
+		return
+	}
+	for _, w := range g.Pop.Holdings[g.Pop.Wallets[payer-1].Consumer] {
+		if w == 0 || c.NCandidates >= event.MaxCandidates {
+			break
+		}
+		if uint64(w) != payer {
+			c.Candidates[c.NCandidates] = uint64(w)
+			c.NCandidates++
+		}
+	}
+}
+
+// fare draws a transit fare in HKD cents (calibration.md section 5).
+func fare(r *rand.Rand, o sim.Operator, t int64) int64 {
+	f := sim.DefaultFares[o]
+	switch f.Model {
+	case sim.FareFlat:
+		if f.WeekendCents > 0 {
+			wd := (t/86_400_000 + 4) % 7 // 1970-01-01 was a Thursday; 0 = Sunday
+			if wd == 0 || wd == 6 {
+				return f.WeekendCents
+			}
+		}
+		return f.FlatCents
+	default:
+		v := float64(f.MedianCents) * math.Exp(f.Sigma*r.NormFloat64())
+		v = min(max(v, float64(f.MinCents)), float64(f.MaxCents))
+		m := int64(v)
+		if f.BandCents > 0 {
+			m = m / f.BandCents * f.BandCents
+		}
+		return m
+	}
+}

@@ -1,0 +1,397 @@
+// Package scenario is a scenario as data: the population, merchants,
+// transit operators, payment mix and amounts a run generates from its seed.
+// It holds no loader (the YAML edge is package config) and validates every
+// field, naming the key, so a bad file is fixed without guessing.
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/walletsim/walletsim/sim"
+)
+
+// Dist is a lognormal amount distribution in major units (yuan, dollars).
+type Dist struct {
+	Median float64 `mapstructure:"median" json:"median"`
+	Sigma  float64 `mapstructure:"sigma" json:"sigma"`
+	Min    float64 `mapstructure:"min" json:"min,omitempty"`
+	Max    float64 `mapstructure:"max" json:"max,omitempty"`
+}
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string `mapstructure:"name" json:"name"`
+	Description string `mapstructure:"description" json:"description,omitempty"`
+	Seed        int64  `mapstructure:"seed" json:"seed"`
+	// Payments to generate; or Duration of simulated time at Rate.
+	Payments int64  `mapstructure:"payments" json:"payments,omitempty"`
+	Duration string `mapstructure:"duration" json:"duration,omitempty"`
+	// Start of simulated time (RFC 3339).
+	Start string `mapstructure:"start" json:"start"`
+	// Rate is the mean payments per simulated second.
+	Rate float64 `mapstructure:"rate" json:"rate"`
+	// Epoch is the simulated-time slice the engine processes at once.
+	Epoch      string `mapstructure:"epoch" json:"epoch"`
+	Policy     string `mapstructure:"policy" json:"policy"`
+	Partitions int    `mapstructure:"partitions" json:"partitions"`
+
+	Population Population         `mapstructure:"population" json:"population"`
+	Merchants  Merchants          `mapstructure:"merchants" json:"merchants"`
+	Transit    Transit            `mapstructure:"transit" json:"transit"`
+	Mix        map[string]float64 `mapstructure:"mix" json:"mix"`
+	Amounts    map[string]Dist    `mapstructure:"amounts" json:"amounts"`
+	// PayerRegions weighs where payers come from (all kinds but transit).
+	PayerRegions map[string]float64 `mapstructure:"payer_regions" json:"payer_regions"`
+	// CrossBorder is, per payer region, the share of scan payments made at
+	// a merchant of the other region.
+	CrossBorder map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
+	// CrossTransfer is, per region, the share of cross-provider transfers
+	// whose payee lives in the other region.
+	Profile []Phase `mapstructure:"profile" json:"profile,omitempty"`
+}
+
+// Phase multiplies the rate over a window of simulated time (rush hour, the
+// 11.11 midnight spike).
+type Phase struct {
+	From       string  `mapstructure:"from" json:"from"` // offset from start, e.g. "30m"
+	To         string  `mapstructure:"to" json:"to"`
+	Multiplier float64 `mapstructure:"multiplier" json:"multiplier"`
+}
+
+// Population is who holds which wallets.
+type Population struct {
+	// Consumers per region.
+	Consumers map[string]int64 `mapstructure:"consumers" json:"consumers"`
+	// Wallets per region and provider; each consumer holds at most one
+	// wallet of a provider.
+	Wallets map[string]map[string]int64 `mapstructure:"wallets" json:"wallets"`
+	// Preference per region: the share of payments each provider's wallets
+	// start (the value shares of calibration.md section 1).
+	Preference map[string]map[string]float64 `mapstructure:"preference" json:"preference"`
+	// Classes per provider: KYC class shares.
+	Classes map[string]map[string]float64 `mapstructure:"classes" json:"classes"`
+	// InitialBalance in the wallet's home currency.
+	InitialBalance Dist `mapstructure:"initial_balance" json:"initial_balance"`
+}
+
+// Merchants is the merchant population.
+type Merchants struct {
+	Count map[string]int64 `mapstructure:"count" json:"count"`
+	// Codes per region: shares of code sets shown, as "+"-joined schemes
+	// ("weixin+alipay").
+	Codes map[string]map[string]float64 `mapstructure:"codes" json:"codes"`
+	// Scanners per region: shares of consumer-code networks their
+	// scanners read.
+	Scanners map[string]map[string]float64 `mapstructure:"scanners" json:"scanners"`
+	// StaticShare is the share of merchants with static (printed) codes.
+	StaticShare float64 `mapstructure:"static_share" json:"static_share"`
+}
+
+// Transit is the transit traffic.
+type Transit struct {
+	// Riders weighs operators (thousands of daily riders); empty = the
+	// calibration defaults.
+	Riders map[string]float64 `mapstructure:"riders" json:"riders,omitempty"`
+	// PayerRegions weighs where riders' wallets come from.
+	PayerRegions map[string]float64 `mapstructure:"payer_regions" json:"payer_regions"`
+}
+
+// Compiled is a validated scenario in the units the generator uses.
+type Compiled struct {
+	*Scenario
+	StartMS   int64
+	EpochMS   int64
+	Payments  int64 // 0 when Duration decides
+	EndMS     int64 // 0 when Payments decides
+	Kinds     []sim.Kind
+	KindShare []float64
+	Phases    []CompiledPhase
+}
+
+// CompiledPhase is a Phase in milliseconds from the start.
+type CompiledPhase struct {
+	FromMS, ToMS int64
+	Multiplier   float64
+}
+
+// maxPerEpoch keeps payment IDs (epoch<<24 | index) unique.
+const maxPerEpoch = 1 << 24
+
+// Compile validates s and converts it. Every error names the key.
+func Compile(s *Scenario) (*Compiled, error) {
+	c := &Compiled{Scenario: s}
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if s.Name == "" {
+		bad("name", "empty")
+	}
+	if s.Payments < 0 {
+		bad("payments", "negative payment count %d", s.Payments)
+	}
+	if s.Payments == 0 && s.Duration == "" {
+		bad("payments", "set payments or duration")
+	}
+	if s.Duration != "" {
+		d, err := time.ParseDuration(s.Duration)
+		if err != nil || d <= 0 {
+			bad("duration", "%q is not a positive duration", s.Duration)
+		}
+		c.EndMS = d.Milliseconds()
+	}
+	start, err := time.Parse(time.RFC3339, s.Start)
+	if err != nil {
+		bad("start", "%q is not an RFC 3339 time", s.Start)
+	}
+	c.StartMS = start.UnixMilli()
+	if c.EndMS > 0 {
+		c.EndMS += c.StartMS
+	}
+	c.Payments = s.Payments
+	if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
+		bad("rate", "must be positive, got %v", s.Rate)
+	}
+	ep, err := time.ParseDuration(s.Epoch)
+	if err != nil || ep < time.Millisecond {
+		bad("epoch", "%q is not a duration of at least 1ms", s.Epoch)
+	} else {
+		c.EpochMS = ep.Milliseconds()
+		if s.Rate*ep.Seconds()*maxMultiplier(s.Profile) >= maxPerEpoch {
+			bad("epoch", "rate x epoch must stay under %d payments", maxPerEpoch)
+		}
+	}
+	if s.Partitions < 0 || s.Partitions > 1024 {
+		bad("partitions", "%d out of range 1-1024", s.Partitions)
+	}
+	for i, ph := range s.Profile {
+		key := fmt.Sprintf("profile[%d]", i)
+		from, err1 := time.ParseDuration(ph.From)
+		to, err2 := time.ParseDuration(ph.To)
+		if err1 != nil || err2 != nil || from < 0 || to <= from {
+			bad(key, "from/to must be durations with from < to")
+		}
+		if !(ph.Multiplier >= 0) || ph.Multiplier > 1000 {
+			bad(key+".multiplier", "%v out of range 0-1000", ph.Multiplier)
+		}
+		c.Phases = append(c.Phases, CompiledPhase{FromMS: from.Milliseconds(), ToMS: to.Milliseconds(), Multiplier: ph.Multiplier})
+	}
+	// Mix.
+	kinds := sortedKeys(s.Mix)
+	sum := 0.0
+	for _, k := range kinds {
+		kind, err := sim.ParseKind(k)
+		if err != nil || !kind.IsPayment() {
+			bad("mix."+k, "not a payment kind (want one of scan_mpm, scan_cpm, p2p, cross_transfer, red_packet, transit, topup)")
+			continue
+		}
+		if v := s.Mix[k]; !(v >= 0) {
+			bad("mix."+k, "share %v must be >= 0", v)
+			continue
+		}
+		c.Kinds = append(c.Kinds, kind)
+		c.KindShare = append(c.KindShare, s.Mix[k])
+		sum += s.Mix[k]
+		if _, ok := s.Amounts[k]; !ok && kind != sim.Transit && s.Mix[k] > 0 {
+			bad("amounts."+k, "missing: every kind in the mix needs an amount distribution")
+		}
+	}
+	if len(s.Mix) == 0 || !(sum > 0) {
+		bad("mix", "needs at least one kind with a positive share")
+	}
+	for _, k := range sortedKeys(s.Amounts) {
+		if kind, err := sim.ParseKind(k); err != nil || !kind.IsPayment() {
+			bad("amounts."+k, "not a payment kind")
+			continue
+		}
+		checkDist(bad, "amounts."+k, s.Amounts[k])
+	}
+	checkDist(bad, "population.initial_balance", s.Population.InitialBalance)
+	checkRegionWeights(bad, "payer_regions", s.PayerRegions, true)
+	checkRegionWeights(bad, "transit.payer_regions", s.Transit.PayerRegions, false)
+	for _, r := range sortedKeys(s.CrossBorder) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("cross_border."+r, "%v", err)
+		}
+		if v := s.CrossBorder[r]; !(v >= 0 && v <= 1) {
+			bad("cross_border."+r, "share %v must be within 0-1", v)
+		}
+	}
+	// Population.
+	p := &s.Population
+	if len(p.Consumers) == 0 {
+		bad("population.consumers", "empty")
+	}
+	for _, r := range sortedKeys(p.Consumers) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("population.consumers."+r, "%v", err)
+		}
+		if n := p.Consumers[r]; n < 0 || n > 100_000_000 {
+			bad("population.consumers."+r, "%d out of range", n)
+		}
+	}
+	total := int64(0)
+	for _, r := range sortedKeys(p.Wallets) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("population.wallets."+r, "%v", err)
+			continue
+		}
+		for _, pr := range sortedKeys(p.Wallets[r]) {
+			key := "population.wallets." + r + "." + pr
+			if _, err := sim.ParseProvider(pr); err != nil {
+				bad(key, "%v", err)
+			}
+			n := p.Wallets[r][pr]
+			if n < 0 {
+				bad(key, "negative wallet count %d", n)
+			}
+			if n > p.Consumers[r] {
+				bad(key, "%d wallets but only %d consumers in %s (a consumer holds at most one wallet per provider)", n, p.Consumers[r], r)
+			}
+			total += n
+		}
+	}
+	if total == 0 {
+		bad("population.wallets", "no wallets")
+	}
+	for _, r := range sortedKeys(p.Preference) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("population.preference."+r, "%v", err)
+			continue
+		}
+		for _, pr := range sortedKeys(p.Preference[r]) {
+			if _, err := sim.ParseProvider(pr); err != nil {
+				bad("population.preference."+r+"."+pr, "%v", err)
+			}
+			if v := p.Preference[r][pr]; !(v >= 0) {
+				bad("population.preference."+r+"."+pr, "share %v must be >= 0", v)
+			}
+		}
+	}
+	for _, pr := range sortedKeys(p.Classes) {
+		if _, err := sim.ParseProvider(pr); err != nil {
+			bad("population.classes."+pr, "%v", err)
+			continue
+		}
+		for _, cl := range sortedKeys(p.Classes[pr]) {
+			if _, err := sim.ParseClass(cl); err != nil {
+				bad("population.classes."+pr+"."+cl, "%v", err)
+			}
+			if v := p.Classes[pr][cl]; !(v >= 0) {
+				bad("population.classes."+pr+"."+cl, "share %v must be >= 0", v)
+			}
+		}
+	}
+	// Merchants.
+	m := &s.Merchants
+	for _, r := range sortedKeys(m.Count) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("merchants.count."+r, "%v", err)
+		}
+		if n := m.Count[r]; n < 0 || n > 100_000_000 {
+			bad("merchants.count."+r, "%d out of range", n)
+		}
+	}
+	checkCodeSets(bad, "merchants.codes", m.Codes)
+	checkCodeSets(bad, "merchants.scanners", m.Scanners)
+	if !(m.StaticShare >= 0 && m.StaticShare <= 1) {
+		bad("merchants.static_share", "%v must be within 0-1", m.StaticShare)
+	}
+	for _, o := range sortedKeys(s.Transit.Riders) {
+		if _, err := sim.ParseOperator(o); err != nil {
+			bad("transit.riders."+o, "%v", err)
+		}
+		if v := s.Transit.Riders[o]; !(v >= 0) {
+			bad("transit.riders."+o, "weight %v must be >= 0", v)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+func maxMultiplier(ps []Phase) float64 {
+	m := 1.0
+	for _, p := range ps {
+		m = max(m, p.Multiplier)
+	}
+	return m
+}
+
+func checkDist(bad func(string, string, ...any), key string, d Dist) {
+	if !(d.Median > 0) || math.IsInf(d.Median, 0) {
+		bad(key+".median", "must be positive, got %v", d.Median)
+	}
+	if !(d.Sigma >= 0) || d.Sigma > 5 {
+		bad(key+".sigma", "%v out of range 0-5", d.Sigma)
+	}
+	if d.Min < 0 || d.Max < 0 || (d.Max > 0 && d.Max < d.Min) {
+		bad(key, "min %v / max %v invalid", d.Min, d.Max)
+	}
+	if d.Max > 1e9 {
+		bad(key+".max", "%v too large", d.Max)
+	}
+}
+
+func checkRegionWeights(bad func(string, string, ...any), key string, w map[string]float64, required bool) {
+	if required && len(w) == 0 {
+		bad(key, "empty: weigh CN and/or HK")
+	}
+	for _, r := range sortedKeys(w) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad(key+"."+r, "%v", err)
+		}
+		if v := w[r]; !(v >= 0) {
+			bad(key+"."+r, "weight %v must be >= 0", v)
+		}
+	}
+}
+
+func checkCodeSets(bad func(string, string, ...any), key string, sets map[string]map[string]float64) {
+	for _, r := range sortedKeys(sets) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad(key+"."+r, "%v", err)
+			continue
+		}
+		for _, set := range sortedKeys(sets[r]) {
+			if _, err := ParseCodeSet(set); err != nil {
+				bad(key+"."+r+"."+set, "%v", err)
+			}
+			if v := sets[r][set]; !(v >= 0) {
+				bad(key+"."+r+"."+set, "share %v must be >= 0", v)
+			}
+		}
+	}
+}
+
+// ParseCodeSet turns "weixin+alipay" into a bit set of providers.
+func ParseCodeSet(s string) (uint16, error) {
+	var mask uint16
+	for _, name := range strings.Split(s, "+") {
+		p, err := sim.ParseProvider(strings.TrimSpace(name))
+		if err != nil {
+			return 0, err
+		}
+		mask |= 1 << p
+	}
+	return mask, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SortedKeys returns m's keys in order: generation must never depend on
+// map iteration order.
+func SortedKeys[V any](m map[string]V) []string { return sortedKeys(m) }
