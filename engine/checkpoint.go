@@ -12,14 +12,14 @@ import (
 // operator reads it with kcat and it is one small record per epoch.
 type Checkpoint struct {
 	Partition int   `json:"partition"`
-	Epoch     int64 `json:"epoch"`      // last epoch fully processed
-	Commands  int64 `json:"commands"`   // first commands offset not yet consumed
-	Transfers int64 `json:"transfers"`  // first transfers offset not yet consumed
-	LastGen   int64 `json:"last_gen"`   // the generator's last epoch, -1 if not yet known
-	Done      bool  `json:"done"`       // quiescent: nothing in flight after LastGen
-	Events    int64 `json:"events"`     // events written so far (progress)
-	Wallets   int   `json:"wallets"`    // wallets held (progress)
-	WallMS    int64 `json:"wall_ms"`    // wall clock at write (operators only)
+	Epoch     int64 `json:"epoch"`     // last epoch fully processed
+	Commands  int64 `json:"commands"`  // first commands offset not yet consumed
+	Transfers int64 `json:"transfers"` // first transfers offset not yet consumed
+	LastGen   int64 `json:"last_gen"`  // the generator's last epoch, -1 if not yet known
+	Done      bool  `json:"done"`      // quiescent: nothing in flight after LastGen
+	Events    int64 `json:"events"`    // events written so far (progress)
+	Wallets   int   `json:"wallets"`   // wallets held (progress)
+	WallMS    int64 `json:"wall_ms"`   // wall clock at write (operators only)
 }
 
 func (c *Checkpoint) encode() []byte {

@@ -35,9 +35,15 @@ type Config struct {
 	Seed       uint64
 	Clock      ledger.Clock
 	// Window bounds how many epochs the producer may run ahead of the
-	// slowest processor (memory in the broker and the readers).
+	// slowest local processor (memory in the broker and the readers);
+	// negative: unbounded (processors in other processes).
 	Window int
 	Logf   func(format string, args ...any)
+	// OnEvent, if set, sees every event once its epoch's write is
+	// acknowledged (in partition order). serve answers synchronous
+	// requests from it; metrics count from it. It must not block long:
+	// it runs on the processor's goroutine.
+	OnEvent func(e *event.Event)
 }
 
 func (c *Config) setDefaults() {
@@ -116,6 +122,20 @@ func New(cfg Config) (*Engine, error) {
 // Close releases the writer.
 func (e *Engine) Close() error { return e.w.Close() }
 
+// Partitions is the partition count.
+func (e *Engine) Partitions() int { return e.parts }
+
+// Topics are the engine's topic names.
+func (e *Engine) Topics() kafkabus.Topics { return e.topics }
+
+// DoneEpochs returns the last epoch each local processor finished (-1:
+// none yet; 1<<31: finished the run).
+func (e *Engine) DoneEpochs() []int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]int64(nil), e.doneEp...)
+}
+
 // Resolved is the number of outcomes written so far (progress).
 func (e *Engine) Resolved() int64 { return e.resolved.Load() }
 
@@ -130,7 +150,7 @@ func (e *Engine) logf(format string, args ...any) { e.cfg.Logf(format, args...) 
 // Setup creates the topics. With fresh, existing topics of these names are
 // deleted first: a run starts from an empty log.
 func (e *Engine) Setup(ctx context.Context, fresh bool) error {
-	all := append(e.topics.Partitioned(), e.topics.DeadLetters)
+	all := append(e.topics.Partitioned(), e.topics.DeadLetters, e.topics.Producer)
 	if fresh {
 		if err := e.admin.DeleteTopics(ctx, all...); err != nil {
 			return err
@@ -152,7 +172,32 @@ func (e *Engine) Setup(ctx context.Context, fresh bool) error {
 	if err := e.admin.EnsureTopics(ctx, e.parts, e.topics.Partitioned()...); err != nil {
 		return err
 	}
-	return e.admin.EnsureTopics(ctx, 1, e.topics.DeadLetters)
+	return e.admin.EnsureTopics(ctx, 1, e.topics.DeadLetters, e.topics.Producer)
+}
+
+// WaitDone blocks until every partition's latest checkpoint says Done:
+// how a producer-only process (workers elsewhere) knows the run is over.
+func (e *Engine) WaitDone(ctx context.Context, poll time.Duration) error {
+	for {
+		done := 0
+		for p := 0; p < e.parts; p++ {
+			cp, ok, err := e.lastCheckpoint(ctx, p)
+			if err != nil {
+				return err
+			}
+			if ok && cp.Done {
+				done++
+			}
+		}
+		if done == e.parts {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
 }
 
 // write appends messages, retrying until the cluster takes them: a broker
@@ -215,6 +260,9 @@ func (e *Engine) minDone() int64 {
 
 // waitWindow blocks the producer until epoch ep is within the window.
 func (e *Engine) waitWindow(ctx context.Context, ep uint32) error {
+	if e.cfg.Window < 0 {
+		return nil // processors run elsewhere: no local progress to wait on
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for int64(ep) > e.minDone()+int64(e.cfg.Window) {

@@ -84,6 +84,7 @@ type processor struct {
 	sent    []uint32
 	outWall []int64 // wall ms of each outcome this epoch, for latency
 	outKind []sim.Kind
+	evCopy  []event.Event // this epoch's events, kept only for Config.OnEvent
 	cur     *input
 
 	stats *Stats
@@ -118,6 +119,9 @@ func (p *processor) Event(ev *event.Event) {
 	})
 	p.stats.Events++
 	p.noteOutcome(ev)
+	if p.e.cfg.OnEvent != nil {
+		p.evCopy = append(p.evCopy, *ev)
+	}
 }
 
 func (p *processor) noteOutcome(ev *event.Event) {
@@ -344,7 +348,7 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		slices.SortStableFunc(items, func(a, b input) int { return order(&a, &b) })
 	}
 	p.arena, p.msgs = p.arena[:0], p.msgs[:0]
-	p.outWall, p.outKind = p.outWall[:0], p.outKind[:0]
+	p.outWall, p.outKind, p.evCopy = p.outWall[:0], p.outKind[:0], p.evCopy[:0]
 	clear(p.sent)
 	for i := range items {
 		in := &items[i]
@@ -361,6 +365,11 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 	if len(p.msgs) > 0 {
 		if err := p.e.write(ctx, p.msgs); err != nil {
 			return fmt.Errorf("partition %d epoch %d: write events: %w", p.part, e, err)
+		}
+	}
+	if fn := p.e.cfg.OnEvent; fn != nil {
+		for i := range p.evCopy {
+			fn(&p.evCopy[i])
 		}
 	}
 	now := time.Now().UnixMilli()
@@ -433,4 +442,3 @@ func (p *processor) deadLetterCmd(ctx context.Context, in *input, reason string)
 }
 
 var _ ledger.Sink = (*processor)(nil)
-

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/walletsim/walletsim/kafkabus"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/ledger"
 )
@@ -35,6 +37,28 @@ type encodedEpoch struct {
 // enough that an epoch of ten million wallet openings does not need
 // gigabytes of message headers at once.
 const chunk = 50_000
+
+// ResumeEpoch is the first epoch the producer has not finished: 0 on a
+// fresh log, past the last epoch when the producer is done. A restarted
+// run produces from here; commands of a half-written epoch are written
+// again and the processors drop the duplicates.
+func (e *Engine) ResumeEpoch(ctx context.Context) (epoch uint32, finished bool, err error) {
+	first, next, err := e.admin.Offsets(ctx, e.topics.Producer, 1)
+	if err != nil {
+		return 0, false, err
+	}
+	if next[0] <= first[0] {
+		return 0, false, nil
+	}
+	var rec struct {
+		Epoch uint32 `json:"epoch"`
+		Last  bool   `json:"last"`
+	}
+	err = kafkabus.ReadRange(ctx, e.cfg.Bus, e.topics.Producer, 0, next[0]-1, next[0], func(m kafka.Message) error {
+		return json.Unmarshal(m.Value, &rec)
+	})
+	return rec.Epoch + 1, rec.Last, err
+}
 
 // Produced counts payments written so far (progress).
 func (e *Engine) Produced() int64 { return e.produced.Load() }
@@ -78,6 +102,9 @@ func (e *Engine) Produce(ctx context.Context, src Source, from uint32) (ProduceS
 			v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: enc.counts[q], Last: enc.last})
 			marks[q] = kafka.Message{Topic: e.topics.Commands, Partition: q, Value: v}
 		}
+		prog := strconv.AppendUint([]byte(`{"epoch":`), uint64(enc.epoch), 10)
+		prog = append(strconv.AppendBool(append(prog, `,"last":`...), enc.last), '}')
+		marks = append(marks, kafka.Message{Topic: e.topics.Producer, Partition: 0, Value: prog})
 		if err := e.write(ctx, marks); err != nil {
 			return st, err
 		}

@@ -33,8 +33,8 @@ func NewWriter(cfg Config) (*kafka.Writer, error) {
 		BatchSize:    20_000,
 		// Under the 1 MiB default max.message.bytes of Kafka, Redpanda and
 		// the embedded broker: a larger batch is refused, not split.
-		BatchBytes: 900_000,
-		MaxAttempts:  10,
+		BatchBytes:  900_000,
+		MaxAttempts: 10,
 		// Backoff between attempts: a restarting broker gets a few seconds.
 		WriteBackoffMin: 50 * time.Millisecond,
 		WriteBackoffMax: 1 * time.Second,

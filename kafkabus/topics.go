@@ -17,6 +17,7 @@ type Topics struct {
 	Events      string // the event log, partitioned by wallet: the source of truth
 	Checkpoints string // per-partition progress of the processors
 	DeadLetters string // records that could not be decoded or attributed
+	Producer    string // the producer's progress: where a restarted run resumes
 }
 
 // DefaultTopics derives topic names from a prefix.
@@ -30,6 +31,7 @@ func DefaultTopics(prefix string) Topics {
 		Events:      prefix + ".events",
 		Checkpoints: prefix + ".checkpoints",
 		DeadLetters: prefix + ".deadletters",
+		Producer:    prefix + ".producer",
 	}
 }
 

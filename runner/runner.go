@@ -17,6 +17,7 @@ import (
 	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/kafkabus"
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/ledger"
 	"github.com/walletsim/walletsim/sim/route"
@@ -41,6 +42,19 @@ type Options struct {
 	Progress io.Writer
 	Terminal bool
 	Logf     func(string, ...any)
+	// Source replaces the scenario's generator (a replayed trace); Clock
+	// must then be its epoch clock and Total its payment count.
+	Source engine.Source
+	Clock  ledger.Clock
+	Total  int64
+	// OnEngine sees the engine before the run starts (metrics).
+	OnEngine func(*engine.Engine)
+	// OnEvent sees every acknowledged event (see engine.Config.OnEvent).
+	OnEvent func(*event.Event)
+	// ExternalWorkers: this process only produces; `walletsim worker`
+	// processes elsewhere run the processors. Run waits for their
+	// checkpoints to say done.
+	ExternalWorkers bool
 }
 
 // Result is a finished run.
@@ -83,10 +97,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		defer b.Close()
 		o.Bus.Brokers = []string{b.Addr()}
 	}
-	g := gen.New(o.Scenario)
+	src, clock, total := o.Source, o.Clock, o.Total
+	if src == nil {
+		g := gen.New(o.Scenario)
+		src, clock, total = g, g.Clock, g.Payments()
+	}
 	eng, err := engine.New(engine.Config{
 		Bus: o.Bus, Topics: o.Topics, Partitions: o.Partitions, Routes: o.Policy,
-		Seed: uint64(o.Scenario.Seed), Clock: g.Clock, Logf: o.Logf,
+		Seed: uint64(o.Scenario.Seed), Clock: clock, Logf: o.Logf, OnEvent: o.OnEvent,
+		Window: window(o.ExternalWorkers),
 	})
 	if err != nil {
 		return nil, err
@@ -95,7 +114,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := eng.Setup(ctx, o.Fresh); err != nil {
 		return nil, err
 	}
-	total := g.Payments()
+	if o.OnEngine != nil {
+		o.OnEngine(eng)
+	}
+	from, finished, err := eng.ResumeEpoch(ctx)
+	if err != nil {
+		return nil, err
+	}
 	stopProgress := progress(o.Progress, o.Terminal, total, eng)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
@@ -104,13 +129,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	prodErr := make(chan error, 1)
 	go func() {
 		var err error
-		pst, err = eng.Produce(ctx, g, 0)
+		if !finished {
+			pst, err = eng.Produce(ctx, src, from)
+		}
 		if err != nil {
 			cancel()
 		}
 		prodErr <- err
 	}()
-	pres, err := eng.Process(ctx, nil)
+	var pres *engine.ProcessResult
+	if o.ExternalWorkers {
+		err = eng.WaitDone(ctx, 200*time.Millisecond)
+	} else {
+		pres, err = eng.Process(ctx, nil)
+	}
 	perr := <-prodErr
 	elapsed := time.Since(start)
 	stopProgress()
@@ -188,6 +220,13 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 	return s
 }
 
+func window(external bool) int {
+	if external {
+		return -1
+	}
+	return 0
+}
+
 // progress reports payments resolved until stopped.
 func progress(w io.Writer, terminal bool, total int64, eng *engine.Engine) func() {
 	if w == nil {
@@ -234,5 +273,3 @@ func repeat(c byte, n int) string {
 	}
 	return string(b)
 }
-
-var _ = ledger.Partition

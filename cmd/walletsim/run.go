@@ -8,9 +8,11 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 type runFlags struct {
@@ -27,6 +29,20 @@ type runFlags struct {
 }
 
 func init() { rootCmd.AddCommand(newRunCmd()) }
+
+// Extension points: features that add flags to run register here from
+// their own file (run_*.go), so run.go stays small and owners don't collide.
+var (
+	// runFlagHooks add flags.
+	runFlagHooks []func(fs *pflag.FlagSet)
+	// runScenarioHooks adjust the scenario before it is validated (scale
+	// presets).
+	runScenarioHooks []func(cmd *cobra.Command, s *scenario.Scenario) error
+	// runOptionHooks adjust the run (metrics, traces, workers).
+	runOptionHooks []func(cmd *cobra.Command, o *runner.Options) error
+	// runResultHooks see the finished run (reports, calibration).
+	runResultHooks []func(cmd *cobra.Command, out string, res *runner.Result) error
+)
 
 func newRunCmd() *cobra.Command {
 	f := &runFlags{}
@@ -52,6 +68,9 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 	fs.StringVar(&f.addr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 	fs.BoolVar(&f.fresh, "fresh", true, "delete the engine's topics before starting")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	for _, h := range runFlagHooks {
+		h(fs)
+	}
 	return cmd
 }
 
@@ -82,6 +101,11 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if s.Policy == "" {
 		s.Policy = "unionpay-open-2024"
 	}
+	for _, h := range runScenarioHooks {
+		if err := h(cmd, &s); err != nil {
+			return err
+		}
+	}
 	sc, err = config.Recompile(src, &s)
 	if err != nil {
 		return cli.Usage(err)
@@ -106,6 +130,11 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if !f.quiet {
 		opts.Progress, opts.Terminal = os.Stderr, isTerminal(os.Stderr)
 	}
+	for _, h := range runOptionHooks {
+		if err := h(cmd, &opts); err != nil {
+			return err
+		}
+	}
 	res, err := runner.Run(ctx, opts)
 	if err != nil {
 		return err
@@ -119,6 +148,11 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 			return err
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
+	}
+	for _, h := range runResultHooks {
+		if err := h(cmd, f.out, res); err != nil {
+			return err
+		}
 	}
 	if !sum.Invariants.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("invariants violated: see the table above")}
