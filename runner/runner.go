@@ -47,6 +47,8 @@ type Options struct {
 	Source engine.Source
 	Clock  ledger.Clock
 	Total  int64
+	// OnBroker sees the embedded broker once started (fault injection).
+	OnBroker func(*broker.Broker) error
 	// OnEngine sees the engine before the run starts (metrics).
 	OnEngine func(*engine.Engine)
 	// OnEvent sees every acknowledged event (see engine.Config.OnEvent).
@@ -94,8 +96,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer b.Close()
+		defer func() { b.Close() }()
 		o.Bus.Brokers = []string{b.Addr()}
+		if o.OnBroker != nil {
+			if err := o.OnBroker(b); err != nil {
+				return nil, err
+			}
+		}
 	}
 	src, clock, total := o.Source, o.Clock, o.Total
 	if src == nil {

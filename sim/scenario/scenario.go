@@ -53,6 +53,22 @@ type Scenario struct {
 	// CrossTransfer is, per region, the share of cross-provider transfers
 	// whose payee lives in the other region.
 	Profile []Phase `mapstructure:"profile" json:"profile,omitempty"`
+	// Faults injects broker faults into the embedded broker (package
+	// faults); the run must still finish with its invariants intact.
+	Faults Faults `mapstructure:"faults" json:"faults,omitempty"`
+}
+
+// Faults are broker-side faults for the embedded broker.
+type Faults struct {
+	ProduceErrorRate float64 `mapstructure:"produce_error_rate" json:"produce_error_rate,omitempty"`
+	FetchErrorRate   float64 `mapstructure:"fetch_error_rate" json:"fetch_error_rate,omitempty"`
+	CommitErrorRate  float64 `mapstructure:"commit_error_rate" json:"commit_error_rate,omitempty"`
+	// Latency added to every request, e.g. "2ms".
+	Latency string `mapstructure:"latency" json:"latency,omitempty"`
+	// RestartAfter restarts the broker once after this much wall time.
+	RestartAfter string `mapstructure:"restart_after" json:"restart_after,omitempty"`
+	// Seed of the fault dice (default: the scenario seed).
+	Seed int64 `mapstructure:"seed" json:"seed,omitempty"`
 }
 
 // Phase multiplies the rate over a window of simulated time (rush hour, the
@@ -310,7 +326,22 @@ func Compile(s *Scenario) (*Compiled, error) {
 			bad("transit.riders."+o, "weight %v must be >= 0", v)
 		}
 	}
+	f := &s.Faults
+	for key, v := range map[string]float64{"faults.produce_error_rate": f.ProduceErrorRate, "faults.fetch_error_rate": f.FetchErrorRate, "faults.commit_error_rate": f.CommitErrorRate} {
+		if !(v >= 0 && v < 1) {
+			bad(key, "%v must be within 0 and 1 (exclusive)", v)
+		}
+	}
+	for key, v := range map[string]string{"faults.latency": f.Latency, "faults.restart_after": f.RestartAfter} {
+		if v == "" {
+			continue
+		}
+		if d, err := time.ParseDuration(v); err != nil || d < 0 {
+			bad(key, "%q is not a duration", v)
+		}
+	}
 	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
