@@ -217,7 +217,7 @@ func TestGateCLI(t *testing.T) {
 		{"bad JSON", []string{writeFile(t, dir, "broken.json", "{\"a\": }"), "--thresholds", thresholds}, "broken.json:1:"},
 		{"bool compared with number", []string{summary, "--threshold", "invariants.money_conserved == 1"}, "cannot compare a boolean with a number"},
 		{"unknown flag", []string{summary, "--tresholds", thresholds}, "unknown flag"},
-		{"repeat without engine", []string{"--repeat", "3", "--scenario", thresholds, "--thresholds", thresholds}, "--repeat needs the run engine"},
+		{"repeat with a bad scenario", []string{"--repeat", "3", "--scenario", thresholds, "--thresholds", thresholds}, "unknown key"},
 		{"repeat without scenario", []string{"--repeat", "3", "--thresholds", thresholds}, "--repeat needs --scenario"},
 		{"repeat zero", []string{"--repeat", "0", "--scenario", thresholds, "--thresholds", thresholds}, "want 1 or more runs"},
 		{"scenario without repeat", []string{summary, "--scenario", thresholds, "--thresholds", thresholds}, "go with --repeat"},

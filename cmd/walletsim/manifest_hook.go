@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/manifest"
 	"github.com/walletsim/walletsim/runner"
@@ -20,7 +21,7 @@ func init() {
 	runScenario = func(ctx context.Context, name string, seed int64, outDir string) (string, error) {
 		sc, src, err := config.LoadScenario(name)
 		if err != nil {
-			return "", err
+			return "", cli.Usage(err)
 		}
 		s := *sc.Scenario
 		if seed != 0 {
@@ -30,11 +31,11 @@ func init() {
 			s.Policy = "unionpay-open-2024"
 		}
 		if sc, err = config.Recompile(src, &s); err != nil {
-			return "", err
+			return "", cli.Usage(err)
 		}
 		table, pol, _, err := config.LoadPolicy(s.Policy)
 		if err != nil {
-			return "", err
+			return "", cli.Usage(err)
 		}
 		res, err := runner.Run(ctx, runner.Options{Scenario: sc, Policy: table, PolicyName: pol.Name, Partitions: s.Partitions, Fresh: true})
 		if err != nil {
