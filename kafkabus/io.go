@@ -30,7 +30,7 @@ func NewWriter(cfg Config) (*kafka.Writer, error) {
 		Balancer:     kafka.BalancerFunc(func(m kafka.Message, _ ...int) int { return m.Partition }),
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
-		BatchSize:    20_000,
+		BatchSize:    4096,
 		// Under the 1 MiB default max.message.bytes of Kafka, Redpanda and
 		// the embedded broker: a larger batch is refused, not split.
 		BatchBytes:  900_000,
@@ -61,7 +61,7 @@ func NewPartitionReader(cfg Config, topic string, partition int, offset int64) (
 		Topic:          topic,
 		Partition:      partition,
 		MinBytes:       1,
-		MaxBytes:       16 << 20,
+		MaxBytes:       1 << 20,
 		MaxWait:        20 * time.Millisecond,
 		QueueCapacity:  4096,
 		ReadBackoffMin: 5 * time.Millisecond,

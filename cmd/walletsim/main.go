@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,13 +21,41 @@ var rootCmd = &cobra.Command{
 	SilenceErrors: true,
 }
 
+var cpuProfile, memProfile string
+
 func init() {
 	// Flag parse errors are the caller's mistake: exit 2, not 1.
 	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
+	pf := rootCmd.PersistentFlags()
+	pf.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (go tool pprof)")
+	pf.StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at exit")
+	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		return pprof.StartCPUProfile(f)
+	}
+}
+
+func stopProfiles() {
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if memProfile != "" {
+		if f, err := os.Create(memProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 }
 
 func main() {
 	err := rootCmd.Execute()
+	stopProfiles()
 	code := cli.Code(err)
 	if err != nil {
 		// cobra reports unknown commands and bad arg counts as plain errors.
