@@ -16,6 +16,7 @@ import (
 	"github.com/walletsim/walletsim/broker"
 	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/kafkabus"
+	"github.com/walletsim/walletsim/replay"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
@@ -165,6 +166,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	s := build(o, rep, aud, pres, elapsed)
+	if pres != nil && len(pres.Books) == o.Partitions {
+		s.Events.StateDigest = replay.StateDigest(pres.Books, o.Partitions)
+	}
 	s.Engine.Broker = brokerKind
 	s.Engine.VerifyS = time.Since(vstart).Seconds()
 	s.Engine.Epochs = pst.Epochs
@@ -196,10 +200,20 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 	if rep.Attempted > 0 {
 		a := float64(rep.Attempted)
 		s.Payments.SuccessRate = float64(rep.Succeeded) / a
-		s.Interop.AcceptanceRate = float64(rep.Attempted-rep.Abandoned-rep.Declines["route_unavailable"]-rep.Declines["fx_unavailable"]) / a
+		// Accepted: some wallet of the consumer had a route (whether or not
+		// the payment then succeeded); the rest were abandoned for want of
+		// an accepted wallet.
+		s.Interop.AcceptanceRate = float64(rep.Attempted-rep.Unaccepted) / a
 		s.Interop.FirstWalletRate = float64(rep.FirstWallet) / a
 		s.Interop.FallbackRate = float64(rep.Fallback) / a
 		s.Interop.AbandonRate = float64(rep.Abandoned) / a
+	}
+	if rep.RoutedEvents > 0 {
+		s.Interop.MeanHops = float64(rep.Hops) / float64(rep.RoutedEvents)
+	}
+	if aud != nil {
+		s.Settlement.CycleS = o.Policy.SettleCycleMS / 1000
+		s.Settlement.Positions = aud.Settlement(o.Policy.SettleCycleMS)
 	}
 	if sec := elapsed.Seconds(); sec > 0 {
 		s.Throughput = Throughput{PaymentsPerS: float64(rep.Attempted) / sec, EventsPerS: float64(rep.Events) / sec}

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/walletsim/walletsim/sim/audit"
 )
 
 // Summary is summary.json. Field names are a contract: CI gates and later
@@ -29,6 +31,7 @@ type Summary struct {
 	Carbon      Carbon                      `json:"carbon"`
 	RouteLatMS  Latency                     `json:"route_latency_ms"`
 	FXVolume    map[string]int64            `json:"fx_volume,omitempty"`
+	Settlement  Settlement                  `json:"settlement"`
 	DeadLetters int64                       `json:"dead_letters"`
 	Retries     int64                       `json:"retries"`
 	Engine      EngineInfo                  `json:"engine"`
@@ -55,6 +58,9 @@ type KindCount struct {
 type Events struct {
 	Written int64  `json:"written"`
 	Digest  string `json:"digest"`
+	// StateDigest hashes every wallet's final (balance, seq) as the
+	// engine held them; `walletsim replay` must reproduce it from the log.
+	StateDigest string `json:"state_digest,omitempty"`
 }
 
 // Invariants are GUIDE.md section 2's checks, from the audit of the log.
@@ -101,6 +107,13 @@ type Interop struct {
 	FallbackRate    float64 `json:"fallback_rate"`
 	AbandonRate     float64 `json:"abandon_rate"`
 	MeanHops        float64 `json:"mean_hops"`
+}
+
+// Settlement is the net positions between wallet providers, struck once
+// per settlement cycle of the policy.
+type Settlement struct {
+	CycleS    int64            `json:"cycle_s"`
+	Positions []audit.Position `json:"positions"`
 }
 
 // Carbon is Ant Forest green energy earned.
@@ -151,7 +164,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "declines\t%s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(tw, "interop\tacceptance %.2f%%, first wallet %.2f%%, fallback %.2f%%, abandoned %.2f%%\n", 100*s.Interop.AcceptanceRate, 100*s.Interop.FirstWalletRate, 100*s.Interop.FallbackRate, 100*s.Interop.AbandonRate)
+	fmt.Fprintf(tw, "interop\tacceptance %.2f%%, first wallet %.2f%%, fallback %.2f%%, abandoned %.2f%%, mean hops %.2f\n", 100*s.Interop.AcceptanceRate, 100*s.Interop.FirstWalletRate, 100*s.Interop.FallbackRate, 100*s.Interop.AbandonRate, s.Interop.MeanHops)
 	fmt.Fprintf(tw, "throughput\t%.0f payments/s, %.0f events/s over %.2fs\n", s.Throughput.PaymentsPerS, s.Throughput.EventsPerS, s.DurationS)
 	fmt.Fprintf(tw, "latency ms\tp50 %.0f  p95 %.0f  p99 %.0f  max %.0f (command in to outcome out)\n", s.LatencyMS.P50, s.LatencyMS.P95, s.LatencyMS.P99, s.LatencyMS.Max)
 	fmt.Fprintf(tw, "events\t%d, digest %s\n", s.Events.Written, s.Events.Digest)
