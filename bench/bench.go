@@ -18,6 +18,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/walletsim/walletsim/broker"
 	"github.com/walletsim/walletsim/kafkabus"
+	"github.com/walletsim/walletsim/replay"
 	"github.com/walletsim/walletsim/runner"
 	"github.com/walletsim/walletsim/sim/ledger"
 )
@@ -48,10 +49,21 @@ type Pipeline struct {
 	MessagesPerPayment float64 `json:"kafka_records_per_payment"`
 }
 
+// Rebuild is replay's figure against the raw read of the same topic.
+type Rebuild struct {
+	Events          int64   `json:"events"`
+	EventsPerS      float64 `json:"events_per_s"`
+	RawReadMsgsPerS float64 `json:"raw_read_msgs_per_s"` // batched fetch, no decode, same topic
+	RatioToRawRead  float64 `json:"ratio_to_raw_read"`
+	DigestMatches   bool    `json:"digest_matches"`
+	StateMatches    bool    `json:"state_matches"`
+}
+
 // Result is bench.json.
 type Result struct {
 	Ceiling    Ceiling  `json:"ceiling"`
 	Pipeline   Pipeline `json:"pipeline"`
+	Rebuild    Rebuild  `json:"rebuild"`
 	PeakRSSMiB float64  `json:"peak_rss_mib"`
 	Partitions int      `json:"partitions"`
 	Broker     string   `json:"broker"`
@@ -128,8 +140,76 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		p.Wallets = wallets
 		p.BytesPerWallet = float64(slots) * float64(unsafe.Sizeof(ledger.Wallet{})) / float64(wallets)
 	}
+	o.Logf("rebuild: raw read of the events topic, then replay")
+	if res.Rebuild, err = rebuild(ctx, bus, ro.Topics, s); err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
 	res.PeakRSSMiB = peakRSSMiB()
 	return res, nil
+}
+
+func rebuild(ctx context.Context, bus kafkabus.Config, topics kafkabus.Topics, s *runner.Summary) (Rebuild, error) {
+	var r Rebuild
+	if topics == (kafkabus.Topics{}) {
+		topics = kafkabus.DefaultTopics("")
+	}
+	admin, err := kafkabus.NewClient(bus)
+	if err != nil {
+		return r, err
+	}
+	parts, err := admin.Partitions(ctx, topics.Events)
+	if err != nil {
+		return r, err
+	}
+	first, next, err := admin.Offsets(ctx, topics.Events, parts)
+	if err != nil {
+		return r, err
+	}
+	// The raw read: the same batched fetch replay uses, all partitions in
+	// parallel, touching each value and nothing more.
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var n int64
+	errs := make(chan error, parts)
+	for p := 0; p < parts; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			var k, sum int64
+			err := kafkabus.Scan(ctx, bus, topics.Events, p, first[p], next[p], func(_ int64, v []byte) error {
+				k++
+				sum += int64(len(v))
+				return nil
+			})
+			if err != nil {
+				errs <- err
+			}
+			mu.Lock()
+			n += k
+			mu.Unlock()
+		}(p)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return r, err
+	}
+	r.RawReadMsgsPerS = float64(n) / time.Since(start).Seconds()
+	rr, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: topics})
+	if err != nil {
+		return r, err
+	}
+	r.Events, r.EventsPerS = rr.Events, rr.EventsPerS
+	if r.RawReadMsgsPerS > 0 {
+		r.RatioToRawRead = r.EventsPerS / r.RawReadMsgsPerS
+	}
+	r.DigestMatches = rr.Digest == s.Events.Digest
+	r.StateMatches = rr.StateDigest == s.Events.StateDigest
+	if rr.Violations > 0 {
+		return r, fmt.Errorf("replay found %d violations: %v", rr.Violations, rr.FirstErrors)
+	}
+	return r, nil
 }
 
 // ceiling produces n messages with the engine's writer settings, whole

@@ -71,6 +71,9 @@ DIR/bench.json for 'walletsim gate'.`,
 			fmt.Fprintf(w, "ceiling produce+consume\t%.0f msgs/s\n", c.ProduceConsumeMsgsPerS)
 			fmt.Fprintf(w, "pipeline (run)\t%.0f payments/s\tratio %.2f of produce+consume; %.2f Kafka records per payment\n", p.PaymentsPerS, p.RatioToCeiling, p.MessagesPerPayment)
 			fmt.Fprintf(w, "pipeline events\t%.0f events/s\t%d payments in %.2fs, invariants ok %v\n", p.EventsPerS, p.Payments, p.DurationS, p.InvariantsOK)
+			rb := res.Rebuild
+			fmt.Fprintf(w, "raw read (events topic)\t%.0f msgs/s\n", rb.RawReadMsgsPerS)
+			fmt.Fprintf(w, "rebuild (replay)\t%.0f events/s\tratio %.2f of raw read; %d events, digest matches %v, state matches %v\n", rb.EventsPerS, rb.RatioToRawRead, rb.Events, rb.DigestMatches, rb.StateMatches)
 			fmt.Fprintf(w, "memory\tpeak RSS %.0f MiB\t%.0f engine bytes per wallet, %.1f allocations per payment (whole process)\n", res.PeakRSSMiB, p.BytesPerWallet, p.AllocsPerPayment)
 			w.Flush()
 			if out != "" {
@@ -83,6 +86,9 @@ DIR/bench.json for 'walletsim gate'.`,
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "wrote", path)
+			}
+			if !res.Rebuild.DigestMatches || !res.Rebuild.StateMatches {
+				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("bench: replay did not reproduce the run's digests")}
 			}
 			if !p.InvariantsOK {
 				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("bench: the pipeline run broke an invariant")}
