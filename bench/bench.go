@@ -47,6 +47,13 @@ type Pipeline struct {
 	InvariantsOK       bool    `json:"invariants_ok"`
 	Digest             string  `json:"digest"`
 	MessagesPerPayment float64 `json:"kafka_records_per_payment"`
+	// The same work done by raw kafka-go: the records the pipeline produced
+	// and consumed per payment, at the ceiling's rates:
+	// 1 / (produced/produce_rate + consumed/consume_rate).
+	ProducedPerPayment float64 `json:"produced_per_payment"`
+	ConsumedPerPayment float64 `json:"consumed_per_payment"`
+	EquivalentCeiling  float64 `json:"equivalent_ceiling_payments_per_s"`
+	RatioToEquivalent  float64 `json:"ratio_to_equivalent_ceiling"`
 }
 
 // Rebuild is replay's figure against the raw read of the same topic.
@@ -130,6 +137,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		p.AllocsPerPayment = float64(ms1.Mallocs-ms0.Mallocs) / float64(p.Payments)
 		recs := s.Payments.Attempted + s.Events.Written + s.Engine.SagaRecords + s.Engine.Wallets
 		p.MessagesPerPayment = float64(recs) / float64(p.Payments)
+		// Processors read every command and every saga record once.
+		p.ProducedPerPayment = p.MessagesPerPayment
+		p.ConsumedPerPayment = float64(s.Payments.Attempted+s.Engine.Wallets+s.Engine.SagaRecords) / float64(p.Payments)
+		c := res.Ceiling
+		if c.ProduceMsgsPerS > 0 && c.ConsumeMsgsPerS > 0 {
+			p.EquivalentCeiling = 1 / (p.ProducedPerPayment/c.ProduceMsgsPerS + p.ConsumedPerPayment/c.ConsumeMsgsPerS)
+			p.RatioToEquivalent = p.PaymentsPerS / p.EquivalentCeiling
+		}
 	}
 	var slots, wallets int64
 	for _, book := range rr.Process.Books {

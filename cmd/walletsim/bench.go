@@ -70,6 +70,7 @@ DIR/bench.json for 'walletsim gate'.`,
 			fmt.Fprintf(w, "ceiling consume\t%.0f msgs/s\n", c.ConsumeMsgsPerS)
 			fmt.Fprintf(w, "ceiling produce+consume\t%.0f msgs/s\n", c.ProduceConsumeMsgsPerS)
 			fmt.Fprintf(w, "pipeline (run)\t%.0f payments/s\tratio %.2f of produce+consume; %.2f Kafka records per payment\n", p.PaymentsPerS, p.RatioToCeiling, p.MessagesPerPayment)
+			fmt.Fprintf(w, "same work, raw kafka-go\t%.0f payments/s\tratio %.2f (%.2f records produced + %.2f consumed per payment at the ceiling rates)\n", p.EquivalentCeiling, p.RatioToEquivalent, p.ProducedPerPayment, p.ConsumedPerPayment)
 			fmt.Fprintf(w, "pipeline events\t%.0f events/s\t%d payments in %.2fs, invariants ok %v\n", p.EventsPerS, p.Payments, p.DurationS, p.InvariantsOK)
 			rb := res.Rebuild
 			fmt.Fprintf(w, "raw read (events topic)\t%.0f msgs/s\n", rb.RawReadMsgsPerS)
