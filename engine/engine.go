@@ -94,6 +94,8 @@ type Engine struct {
 	mu       sync.Mutex
 	progCond *sync.Cond
 	doneEp   []int64 // last processed epoch per partition
+
+	onLatency []func(kind sim.Kind, us int64) // see OnLatency (observe.go)
 }
 
 // New builds an engine; it does not touch the cluster yet.

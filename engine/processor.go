@@ -375,8 +375,12 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 	now := time.Now().UnixMilli()
 	for i, w := range p.outWall {
 		if p.outKind[i].IsPayment() {
-			_ = p.hist.RecordValue(max(now-w, 0) * 1000)
+			us := max(now-w, 0) * 1000
+			_ = p.hist.RecordValue(us)
 			p.stats.Outcomes++
+			for _, fn := range p.e.onLatency {
+				fn(p.outKind[i], us)
+			}
 		}
 	}
 	p.e.resolved.Add(int64(len(p.outWall)))
