@@ -75,11 +75,11 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 }
 
 func runRun(cmd *cobra.Command, f *runFlags, name string) error {
-	sc, src, err := config.LoadScenario(name)
+	read, src, err := config.ReadScenario(name)
 	if err != nil {
 		return cli.Usage(err)
 	}
-	s := *sc.Scenario
+	s := *read
 	if cmd.Flags().Changed("payments") {
 		if f.payments <= 0 {
 			return cli.Usagef("--payments: must be positive, got %d", f.payments)

@@ -110,8 +110,10 @@ func oneLine(s string) string {
 // ScenarioEnv are the keys WALLETSIM_* variables may override.
 var ScenarioEnv = []string{"seed", "payments", "policy", "partitions", "rate", "epoch", "duration"}
 
-// LoadScenario reads and compiles a scenario file or built-in name.
-func LoadScenario(name string) (*scenario.Compiled, Source, error) {
+// ReadScenario reads a scenario file or built-in name (env overrides
+// applied) without validating it, so flags can override it first; call
+// Recompile after.
+func ReadScenario(name string) (*scenario.Scenario, Source, error) {
 	src, err := find(name, "")
 	if err != nil {
 		return nil, src, err
@@ -120,7 +122,16 @@ func LoadScenario(name string) (*scenario.Compiled, Source, error) {
 	if err := decode(src, &s, ScenarioEnv); err != nil {
 		return nil, src, err
 	}
-	c, err := scenario.Compile(&s)
+	return &s, src, nil
+}
+
+// LoadScenario reads and compiles a scenario file or built-in name.
+func LoadScenario(name string) (*scenario.Compiled, Source, error) {
+	s, src, err := ReadScenario(name)
+	if err != nil {
+		return nil, src, err
+	}
+	c, err := scenario.Compile(s)
 	if err != nil {
 		return nil, src, prefixAll(src.Name, err)
 	}
