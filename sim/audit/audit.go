@@ -19,6 +19,7 @@ type walletAudit struct {
 	seq      uint64
 	chain    [32]byte
 	currency sim.Currency
+	provider sim.Provider
 	open     bool
 	negative bool
 }
@@ -99,7 +100,18 @@ type Auditor struct {
 	r          Report
 	routeLatUS []int64
 	scratch    []byte
+	// settle holds inter-provider flows by simulated minute (China
+	// Standard Time), so any cycle of whole minutes can be struck later.
+	settle map[settleKey]*flow
 }
+
+type settleKey struct {
+	minute   int64
+	from, to sim.Provider
+	cur      sim.Currency
+}
+
+type flow struct{ amount, count int64 }
 
 type acctKey struct {
 	acct event.Account
@@ -108,7 +120,7 @@ type acctKey struct {
 
 // New returns an empty auditor.
 func New() *Auditor {
-	a := &Auditor{accounts: map[acctKey]int64{}}
+	a := &Auditor{accounts: map[acctKey]int64{}, settle: map[settleKey]*flow{}}
 	a.r.ByKind = map[string]*KindCount{}
 	a.r.Declines = map[string]int64{}
 	a.r.Fees = map[string]map[string]int64{}
@@ -154,12 +166,16 @@ type Report struct {
 	ExternalIn map[string]int64 `json:"external_in"`
 	Held       map[string]int64 `json:"held"`
 
-	// Interoperability.
+	// Interoperability. A payment is accepted when some wallet of the
+	// consumer had a route for it; Unaccepted ones are abandoned
+	// (no_accepted_wallet). Hops and RoutedEvents give the mean route
+	// length over settled payments, transfer debits and top-ups.
 	FirstWallet  int64 `json:"first_wallet_success"`
 	Fallback     int64 `json:"fallback_success"`
 	Abandoned    int64 `json:"abandoned"`
-	Hops         int64 `json:"-"`
-	RoutedEvents int64 `json:"-"`
+	Unaccepted   int64 `json:"unaccepted"`
+	Hops         int64 `json:"hops"`
+	RoutedEvents int64 `json:"routed_events"`
 	// Fees by party and currency: merchant (discount paid), wallet
 	// (provider income), switch, fx (the FX desks' net position).
 	Fees         map[string]map[string]int64 `json:"fees"`
@@ -237,7 +253,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	w.chain = sha256.Sum256(a.scratch)
 
 	if e.Type == event.WalletOpened {
-		w.open, w.currency = true, e.Region.Home()
+		w.open, w.currency, w.provider = true, e.Region.Home(), e.Provider
 		a.r.Wallets++
 	}
 	// Legs balance per currency.
@@ -266,7 +282,12 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	a.checkFX(e)
 	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp {
 		a.fees(e)
+		if e.Hops > 0 {
+			a.r.Hops += int64(e.Hops)
+			a.r.RoutedEvents++
+		}
 	}
+	a.settlement(e, w)
 	if e.GreenGrams > 0 {
 		a.r.CarbonGrams += e.GreenGrams
 		a.r.CarbonByKind[e.Kind.String()] += e.GreenGrams
@@ -302,6 +323,118 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	if reason == sim.NoAcceptedWallet {
 		a.r.Abandoned++
 	}
+	// A final decline for lack of a route means no wallet had one (older
+	// logs name the sole wallet's reason instead of no_accepted_wallet).
+	if e.Type == event.PaymentDeclined && (reason == sim.NoAcceptedWallet || reason == sim.RouteUnavailable || reason == sim.FXUnavailable) {
+		a.r.Unaccepted++
+	}
+}
+
+// settlement records money that crosses from one provider to another: a
+// settled scan payment owes the acquirer (the event's Peer) what its
+// merchant is credited; a credited transfer owes the payee's provider what
+// the payee received. Refunds never crossed, so they are not flows.
+func (a *Auditor) settlement(e *event.Event, w *walletAudit) {
+	const cst = 8 * 3600 * 1000
+	var from, to sim.Provider
+	var amount int64
+	var cur sim.Currency
+	switch e.Type {
+	case event.PaymentSettled:
+		from, to = w.provider, e.Peer
+		for _, p := range e.Legs() {
+			if p.Account.Type() == event.AccMerchant {
+				amount, cur = amount+p.Amount, p.Currency
+			}
+		}
+	case event.TransferCredited:
+		from, to = e.Peer, w.provider
+		if e.NPostings > 0 && e.Postings[0].Account == event.Acct(event.AccWallet, e.Wallet) {
+			amount, cur = e.Postings[0].Amount, e.Postings[0].Currency
+		}
+	default:
+		return
+	}
+	if !from.Valid() || !to.Valid() || from == to || amount <= 0 {
+		return
+	}
+	k := settleKey{minute: (e.SimTime + cst) / 60_000, from: from, to: to, cur: cur}
+	f := a.settle[k]
+	if f == nil {
+		f = &flow{}
+		a.settle[k] = f
+	}
+	f.amount += amount
+	f.count++
+}
+
+// Position is the net settlement position between two providers over one
+// settlement cycle, in one currency: From owes To Net minor units.
+type Position struct {
+	Cycle      int64  `json:"cycle"`       // cycle index since the epoch
+	CycleStart int64  `json:"cycle_start"` // unix milliseconds
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Currency   string `json:"currency"`
+	Net        int64  `json:"net"`      // minor units, >= 0
+	Gross      int64  `json:"gross"`    // both directions
+	Payments   int64  `json:"payments"` // both directions
+}
+
+// Settlement nets the inter-provider flows per cycle of cycleMS (a whole
+// number of minutes; cycles aligned to midnight China Standard Time), per
+// provider pair and currency. Positions come sorted by cycle, currency,
+// then pair; a pair whose flows cancel exactly is listed with Net 0.
+func (a *Auditor) Settlement(cycleMS int64) []Position {
+	const cst = 8 * 3600 * 1000
+	if cycleMS < 60_000 {
+		cycleMS = 60_000
+	}
+	type pairKey struct {
+		cycle  int64
+		lo, hi sim.Provider
+		cur    sim.Currency
+	}
+	type net struct{ net, gross, count int64 } // net > 0: lo owes hi
+	sums := map[pairKey]*net{}
+	for k, f := range a.settle {
+		pk := pairKey{cycle: k.minute * 60_000 / cycleMS, lo: k.from, hi: k.to, cur: k.cur}
+		sign := int64(1)
+		if pk.lo > pk.hi {
+			pk.lo, pk.hi, sign = pk.hi, pk.lo, -1
+		}
+		n := sums[pk]
+		if n == nil {
+			n = &net{}
+			sums[pk] = n
+		}
+		n.net += sign * f.amount
+		n.gross += f.amount
+		n.count += f.count
+	}
+	out := make([]Position, 0, len(sums))
+	for k, n := range sums {
+		p := Position{Cycle: k.cycle, CycleStart: k.cycle*cycleMS - cst, From: k.lo.String(), To: k.hi.String(),
+			Currency: k.cur.String(), Net: n.net, Gross: n.gross, Payments: n.count}
+		if p.Net < 0 {
+			p.From, p.To, p.Net = p.To, p.From, -p.Net
+		}
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Cycle != b.Cycle {
+			return a.Cycle < b.Cycle
+		}
+		if a.Currency != b.Currency {
+			return a.Currency < b.Currency
+		}
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		return a.To < b.To
+	})
+	return out
 }
 
 // checkFX verifies that a conversion paid what the recorded rate allows:

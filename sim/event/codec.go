@@ -38,6 +38,10 @@ const (
 	evPostings
 	evFlags
 	evEpoch
+	// Appended later: new fields go at the end, never in between.
+	evPeer
+	evHops
+	evApps
 )
 
 // Posting fields.
@@ -76,6 +80,9 @@ const (
 	cmCount
 	cmTotal
 	cmLast
+	// Appended later: new fields go at the end, never in between.
+	cmPeer
+	cmApps
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -126,6 +133,9 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendU(b, evClass, uint64(e.Class))
 	b = appendU(b, evFlags, uint64(e.Flags))
 	b = appendU(b, evEpoch, uint64(e.Epoch))
+	b = appendU(b, evPeer, uint64(e.Peer))
+	b = appendU(b, evHops, uint64(e.Hops))
+	b = appendU(b, evApps, uint64(e.Apps))
 	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
 		p := &e.Postings[i]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
@@ -227,6 +237,12 @@ func DecodeEvent(b []byte, e *Event) error {
 			e.Flags = uint8(v)
 		case evEpoch:
 			e.Epoch = uint32(v)
+		case evPeer:
+			e.Peer = sim.Provider(v)
+		case evHops:
+			e.Hops = uint8(v)
+		case evApps:
+			e.Apps = uint16(v)
 		}
 	}
 	if version != Version {
@@ -317,6 +333,8 @@ func AppendCommand(b []byte, c *Command) []byte {
 	if c.Last {
 		b = appendU(b, cmLast, 1)
 	}
+	b = appendU(b, cmPeer, uint64(c.Peer))
+	b = appendU(b, cmApps, uint64(c.Apps))
 	return b
 }
 
@@ -420,6 +438,10 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Total = uint32(v)
 		case cmLast:
 			c.Last = v != 0
+		case cmPeer:
+			c.Peer = sim.Provider(v)
+		case cmApps:
+			c.Apps = uint16(v)
 		}
 	}
 	if version != Version {

@@ -156,6 +156,19 @@ type Event struct {
 	// Postings[:NPostings] are the event's legs.
 	NPostings uint8
 	Postings  [MaxPostings]Posting
+	// Peer is the provider on the other side of the money: for a settled
+	// scan payment the acquirer (the scheme of the code or scanner that
+	// took it); for a transfer debit or refund the payee's provider; for a
+	// transfer credit the payer's provider. 0 for top-ups and transit.
+	// Settlement between providers is struck from it.
+	Peer sim.Provider
+	// Hops is the number of legs of the route a settled payment, transfer
+	// debit or top-up took.
+	Hops uint8
+	// Apps (WalletOpened) is the bit set of wallet apps (bit = provider)
+	// the holder has installed; 0 = not recorded. A route with a receiver
+	// app (the 2022 transfer pilot) checks it at the credit step.
+	Apps uint16
 }
 
 // Post appends a leg; it panics only on a programming error (too many legs).
@@ -245,4 +258,10 @@ type Command struct {
 	Total uint32
 	// Last marks the generator's final epoch.
 	Last bool
+	// Peer (Credit) is the payer's provider, so the payee's credit event can
+	// name both sides of the settlement.
+	Peer sim.Provider
+	// Apps (OpenWallet) is the bit set of wallet apps the holder has
+	// installed (see Event.Apps); 0 = not known.
+	Apps uint16
 }

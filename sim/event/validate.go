@@ -65,6 +65,9 @@ func (e *Event) Validate() error {
 	if e.Wallet == 0 || e.Seq == 0 {
 		return fmt.Errorf("event %d: wallet or seq is 0", e.ID)
 	}
+	if e.Peer >= sim.NumProviders {
+		return fmt.Errorf("event %d: peer provider %d unknown", e.ID, e.Peer)
+	}
 	for i, p := range e.Legs() {
 		if !p.Currency.Valid() || p.Account.Type() == AccNone || p.Account.Type() >= NumAccountTypes {
 			return fmt.Errorf("event %d: posting %d invalid", e.ID, i)

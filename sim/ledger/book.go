@@ -201,7 +201,7 @@ func (b *Book) open(c *event.Command, sink Sink) error {
 	}
 	e := b.newEvent(event.WalletOpened, c, w, c.Wallet, event.StepFirst)
 	e.Kind = sim.Open
-	e.Provider, e.Region, e.Class = c.Provider, c.Region, c.Class
+	e.Provider, e.Region, e.Class, e.Apps = c.Provider, c.Region, c.Class, c.Apps
 	e.Currency = c.Region.Home()
 	if c.Amount > 0 {
 		e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, e.Currency)
@@ -224,27 +224,46 @@ func (b *Book) step(c *event.Command) uint8 {
 	return event.StepAttempt + c.Attempt
 }
 
-// route finds how wallet w can pay what c asks.
-func (b *Book) route(c *event.Command, w *Wallet) *route.Route {
+// route finds how wallet w can pay what c asks, and the provider on the
+// other side (the acquirer, or the payee's provider; none for transit and
+// top-ups). Every branch is a table index: nothing is searched or
+// allocated per payment.
+func (b *Book) route(c *event.Command, w *Wallet) (*route.Route, sim.Provider) {
 	ch := route.ChannelOf(c.Kind)
 	switch ch {
 	case route.MPM, route.CPM:
-		return b.routes.Best(ch, w.Provider, w.Region, c.AccRegion, c.Acceptors)
+		return b.routes.Choose(ch, w.Provider, w.Region, c.AccRegion, c.Acceptors)
 	case route.Gate:
-		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(c.Counterparty))
-	case route.Transfer:
-		if c.Acceptors == 0 {
-			return nil
+		if c.Counterparty >= 256 {
+			return nil, sim.ProviderNone
 		}
-		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(bits.TrailingZeros16(c.Acceptors)))
+		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(c.Counterparty)), sim.ProviderNone
+	case route.Transfer:
+		payee := payeeProvider(c)
+		if payee == sim.ProviderNone {
+			return nil, sim.ProviderNone
+		}
+		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(payee)), payee
 	case route.Load:
-		return b.routes.Lookup(ch, w.Provider, w.Region, w.Region, uint8(w.Provider))
+		return b.routes.Lookup(ch, w.Provider, w.Region, w.Region, uint8(w.Provider)), sim.ProviderNone
 	}
-	return nil
+	return nil, sim.ProviderNone
+}
+
+// payeeProvider is a transfer's payee provider: the one bit of Acceptors.
+func payeeProvider(c *event.Command) sim.Provider {
+	if c.Acceptors == 0 {
+		return sim.ProviderNone
+	}
+	p := sim.Provider(bits.TrailingZeros16(c.Acceptors))
+	if !p.Valid() {
+		return sim.ProviderNone
+	}
+	return p
 }
 
 func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
-	r := b.route(c, w)
+	r, peer := b.route(c, w)
 	if r == nil {
 		b.decline(c, w, sink, sim.RouteUnavailable, true)
 		return
@@ -270,7 +289,7 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 			return
 		}
 		e := b.newEvent(event.ToppedUp, c, w, c.Wallet, b.step(c))
-		e.Route = r.ID
+		e.Route, e.Hops = r.ID, r.NHops
 		e.Post(event.Acct(event.AccWallet, c.Wallet), debit, w.Currency)
 		e.Post(event.Acct(event.AccExternal, 0), -debit, w.Currency)
 		b.emit(w, sink)
@@ -290,11 +309,11 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 		return
 	}
 	if c.Kind.IsTransfer() {
-		b.debitTransfer(c, w, r, debit, rate, sink)
+		b.debitTransfer(c, w, r, peer, debit, rate, sink)
 		return
 	}
 	e := b.newEvent(event.PaymentSettled, c, w, c.Wallet, b.step(c))
-	e.Route, e.FXRate = r.ID, rate
+	e.Route, e.FXRate, e.Peer, e.Hops = r.ID, rate, peer, r.NHops
 	e.LatencyUS = b.latency(c, r)
 	if c.Static {
 		e.Flags |= FlagStatic
@@ -337,9 +356,9 @@ func (b *Book) green(c *event.Command, w *Wallet) int64 {
 	return 0
 }
 
-func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, debit, rate int64, sink Sink) {
+func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee sim.Provider, debit, rate int64, sink Sink) {
 	e := b.newEvent(event.TransferDebited, c, w, c.Wallet, b.step(c))
-	e.Route, e.FXRate = r.ID, rate
+	e.Route, e.FXRate, e.Peer, e.Hops = r.ID, rate, payee, r.NHops
 	e.LatencyUS = b.latency(c, r)
 	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
 	e.Post(event.Acct(event.AccSuspense, uint64(w.Currency)), debit, w.Currency)
@@ -348,7 +367,7 @@ func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, debit,
 	o := b.next(c, event.CmdCredit)
 	o.Wallet = c.Counterparty
 	o.Counterparty = c.Wallet
-	o.Route = r.ID
+	o.Route, o.Peer = r.ID, w.Provider
 	o.HeldAmount, o.HeldCurrency, o.FXRate = debit, w.Currency, rate
 	sink.Send(o)
 }
@@ -361,6 +380,8 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		reason = sim.WalletUnknown
 	case c.Currency != w.Currency:
 		reason = sim.CurrencyMismatch
+	case !b.canReceive(c, w):
+		reason = sim.RouteUnavailable
 	case b.limits[w.Class].BalanceCap > 0 && w.Balance+c.Amount > b.limits[w.Class].BalanceCap:
 		reason = sim.BalanceCapExceeded
 	}
@@ -369,11 +390,15 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		o.Wallet = c.Counterparty
 		o.Counterparty = c.Wallet
 		o.Reason = reason
+		o.Peer = payeeProvider(c)
+		if w != nil {
+			o.Peer = w.Provider
+		}
 		sink.Send(o)
 		return
 	}
 	e := b.newEvent(event.TransferCredited, c, w, c.Wallet, event.StepCredit)
-	e.Route, e.FXRate = c.Route, c.FXRate
+	e.Route, e.FXRate, e.Peer = c.Route, c.FXRate, c.Peer
 	e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, w.Currency)
 	e.Post(event.Acct(event.AccSuspense, uint64(c.HeldCurrency)), -c.HeldAmount, c.HeldCurrency)
 	if c.HeldCurrency != w.Currency {
@@ -385,17 +410,52 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 
 func (b *Book) compensate(c *event.Command, w *Wallet, sink Sink) {
 	e := b.newEvent(event.TransferCompensated, c, w, c.Wallet, event.StepCompensate)
-	e.Route, e.Reason = c.Route, c.Reason
+	e.Route, e.Reason, e.Peer = c.Route, c.Reason, c.Peer
 	e.Post(event.Acct(event.AccWallet, c.Wallet), c.HeldAmount, c.HeldCurrency)
 	e.Post(event.Acct(event.AccSuspense, uint64(c.HeldCurrency)), -c.HeldAmount, c.HeldCurrency)
 	b.emit(w, sink)
 }
 
+// canReceive checks a route's receiver condition at the credit step: under
+// the 2022 pilot a WeChat user receives an Alipay sender's money only by
+// scanning the sender's code with Alipay, so the payee's holder must have
+// that app installed. Holder apps come from the wallet's opening; when the
+// opening recorded none, the holder is known to have only this wallet's
+// app (the payment cannot be shown to reach the receiver, so it is refunded).
+func (b *Book) canReceive(c *event.Command, w *Wallet) bool {
+	if int(c.Route) >= len(b.routes.Routes) {
+		return true
+	}
+	app := b.routes.Routes[c.Route].ReceiverApp
+	if app == sim.ProviderNone || app == w.Provider {
+		return true
+	}
+	apps := w.Apps
+	if apps == 0 {
+		apps = 1 << w.Provider
+	}
+	return apps&(1<<app) != 0
+}
+
 // decline ends this wallet's attempt. If the consumer holds another wallet,
 // the payment moves to it next epoch (multi-homing fallback); otherwise the
 // payment is declined for good.
+//
+// unaccepted says this wallet had no usable route (route_unavailable,
+// fx_unavailable). The final reason is no_accepted_wallet when no wallet of
+// the consumer had one, however many they hold: the consumer abandons the
+// payment. Otherwise it is the reason of the last wallet that could pay but
+// did not (funds, limits): a later wallet that could not pay at all does
+// not explain the failure.
 func (b *Book) decline(c *event.Command, w *Wallet, sink Sink, reason sim.Reason, unaccepted bool) {
 	allUnaccepted := unaccepted && (c.Attempt == 0 || c.AllUnaccepted)
+	lastAccepted := c.LastReason
+	if c.Attempt == 0 {
+		lastAccepted = sim.ReasonNone
+	}
+	if !unaccepted {
+		lastAccepted = reason
+	}
 	if next := c.Attempt + 1; next < c.NCandidates {
 		e := b.newEvent(event.AttemptDeclined, c, w, c.Wallet, b.step(c))
 		e.Reason = reason
@@ -404,12 +464,15 @@ func (b *Book) decline(c *event.Command, w *Wallet, sink Sink, reason sim.Reason
 		o.Attempt = next
 		o.Wallet = c.Candidates[next]
 		o.AllUnaccepted = allUnaccepted
-		o.LastReason = reason
+		o.LastReason = lastAccepted
 		sink.Send(o)
 		return
 	}
-	if allUnaccepted && c.NCandidates > 1 {
+	switch {
+	case allUnaccepted:
 		reason = sim.NoAcceptedWallet
+	case unaccepted && lastAccepted.Valid():
+		reason = lastAccepted
 	}
 	e := b.newEvent(event.PaymentDeclined, c, w, c.Wallet, b.step(c))
 	e.Reason = reason

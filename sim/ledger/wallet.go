@@ -33,6 +33,9 @@ type Wallet struct {
 	Currency   sim.Currency
 	Class      sim.Class
 	Open       bool
+	// Apps is the holder's installed wallet apps (bit = provider), from the
+	// opening; 0 = not recorded.
+	Apps uint16
 }
 
 // SimDay is the simulated calendar day (China Standard Time) of t.
@@ -58,7 +61,7 @@ func (w *Wallet) Apply(e *event.Event) error {
 		if w.Open {
 			return fmt.Errorf("wallet %d: opened twice", e.Wallet)
 		}
-		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: e.Region.Home(), Class: e.Class, Open: true}
+		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: e.Region.Home(), Class: e.Class, Open: true, Apps: e.Apps}
 	} else if !w.Open {
 		return fmt.Errorf("wallet %d: event %d before the wallet was opened", e.Wallet, e.ID)
 	}

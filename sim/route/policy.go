@@ -3,6 +3,9 @@ package route
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/walletsim/walletsim/sim"
 )
@@ -18,8 +21,20 @@ type Policy struct {
 	Rules       []Rule               `mapstructure:"rules"`
 	// FX mid rates, e.g. {"HKD/CNY": 0.914}; the reverse pair is derived
 	// when absent.
-	FX map[string]float64 `mapstructure:"fx"`
+	FX         map[string]float64 `mapstructure:"fx"`
+	Settlement SettlementSpec     `mapstructure:"settlement"`
 }
+
+// SettlementSpec says how often providers settle their net positions.
+type SettlementSpec struct {
+	// Cycle is a duration of whole minutes ("24h", "2h"); cycles are
+	// aligned to midnight China Standard Time. Empty: DefaultSettleCycle.
+	Cycle string `mapstructure:"cycle"`
+}
+
+// DefaultSettleCycle is one settlement a day [A]: the simplest reading of
+// T+1 net settlement between payment institutions.
+const DefaultSettleCycle = 24 * time.Hour
 
 // RouteSpec is a named clearing route.
 type RouteSpec struct {
@@ -38,46 +53,79 @@ type Rule struct {
 	Route        string   `mapstructure:"route"`         // a key of Policy.Routes
 	MDRBPS       int64    `mapstructure:"mdr_bps"`
 	FXMarginBPS  int64    `mapstructure:"fx_margin_bps"`
-	MaxAmount    int64    `mapstructure:"max_amount"` // minor units of the payer's currency; 0 = none
-	Deny         bool     `mapstructure:"deny"`       // an explicit "no" that stops later rules matching
-	Note         string   `mapstructure:"note"`       // the calibration row the rule stands on
+	MaxAmount    int64    `mapstructure:"max_amount"`   // minor units of the payer's currency; 0 = none
+	ReceiverApp  string   `mapstructure:"receiver_app"` // transfers: the app the payee must scan with
+	Deny         bool     `mapstructure:"deny"`         // an explicit "no" that stops later rules matching
+	Note         string   `mapstructure:"note"`         // the calibration row the rule stands on
 }
 
+// maxHops bounds a route's legs; events record the count in a byte.
+const maxHops = 16
+
 // Compile checks the policy and builds its lookup table. Errors name the
-// rule index and field so a bad file can be fixed without guessing.
+// YAML key (routes.on_us.hops, rules[3].payers) so a bad file can be fixed
+// without guessing; routes are checked in name order so the first error
+// reported is the same on every run.
 func Compile(p *Policy) (*Table, error) {
 	if p.Name == "" {
-		return nil, errors.New("policy: name is empty")
+		return nil, errors.New("name: empty")
 	}
-	t := &Table{Name: p.Name, Routes: []Route{{}}}
+	t := &Table{Name: p.Name, Routes: []Route{{}}, SettleCycleMS: DefaultSettleCycle.Milliseconds()}
+	if p.Settlement.Cycle != "" {
+		d, err := time.ParseDuration(p.Settlement.Cycle)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour || d%time.Minute != 0 {
+			return nil, fmt.Errorf("settlement.cycle: %q is not a whole number of minutes between 1m and 168h", p.Settlement.Cycle)
+		}
+		t.SettleCycleMS = d.Milliseconds()
+	}
+	// The YAML loader lowercases map keys, so route names match without
+	// regard to case.
 	routeByName := map[string]RouteSpec{}
-	for name, rs := range p.Routes {
+	names := make([]string, 0, len(p.Routes))
+	for name := range p.Routes {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		rs := p.Routes[name]
 		if len(rs.Hops) == 0 {
 			return nil, fmt.Errorf("routes.%s.hops: a route needs at least one hop", name)
+		}
+		if len(rs.Hops) > maxHops {
+			return nil, fmt.Errorf("routes.%s.hops: %d hops, at most %d", name, len(rs.Hops), maxHops)
 		}
 		if _, err := ParseClearing(rs.Clearing); err != nil {
 			return nil, fmt.Errorf("routes.%s.clearing: %w", name, err)
 		}
-		if rs.SwitchCBPS < 0 {
-			return nil, fmt.Errorf("routes.%s.switch_fee_cbps: negative fee %d", name, rs.SwitchCBPS)
+		if rs.SwitchCBPS < 0 || rs.SwitchCBPS > 1_000_000 {
+			return nil, fmt.Errorf("routes.%s.switch_fee_cbps: fee %d out of range 0-1000000 (negative fees are not allowed)", name, rs.SwitchCBPS)
 		}
 		for i, h := range rs.Hops {
 			if h.Name == "" {
 				return nil, fmt.Errorf("routes.%s.hops[%d].name: empty", name, i)
 			}
-			if h.LatencyMedian < 0 || h.LatencySigma < 0 {
-				return nil, fmt.Errorf("routes.%s.hops[%d]: negative latency", name, i)
+			if !(h.LatencyMedian >= 0) || h.LatencyMedian > 600_000 {
+				return nil, fmt.Errorf("routes.%s.hops[%d].latency_ms: %v out of range 0-600000", name, i, h.LatencyMedian)
+			}
+			if !(h.LatencySigma >= 0) || h.LatencySigma > 10 {
+				return nil, fmt.Errorf("routes.%s.hops[%d].sigma: %v out of range 0-10", name, i, h.LatencySigma)
 			}
 		}
-		routeByName[name] = rs
+		routeByName[strings.ToLower(name)] = rs
 	}
-	for pair, rate := range p.FX {
+	pairs := make([]string, 0, len(p.FX))
+	for pair := range p.FX {
+		pairs = append(pairs, pair)
+	}
+	sort.Strings(pairs)
+	for _, pair := range pairs {
+		rate := p.FX[pair]
 		from, to, err := parsePair(pair)
 		if err != nil {
 			return nil, fmt.Errorf("fx.%s: %w", pair, err)
 		}
 		if !(rate > 0) || rate > 1000 {
-			return nil, fmt.Errorf("fx.%s: rate %v must be positive", pair, rate)
+			return nil, fmt.Errorf("fx.%s: rate %v must be positive and at most 1000", pair, rate)
 		}
 		t.Rates[from][to] = int64(rate*sim.RateScale + 0.5)
 	}
@@ -97,13 +145,13 @@ func Compile(p *Policy) (*Table, error) {
 			return nil, fmt.Errorf("%s.channel: %w", where, err)
 		}
 		if r.MDRBPS < 0 || r.MDRBPS > 10_000 {
-			return nil, fmt.Errorf("%s.mdr_bps: %d out of range 0-10000", where, r.MDRBPS)
+			return nil, fmt.Errorf("%s.mdr_bps: fee %d out of range 0-10000 (negative fees are not allowed)", where, r.MDRBPS)
 		}
 		if r.FXMarginBPS < 0 || r.FXMarginBPS > 10_000 {
-			return nil, fmt.Errorf("%s.fx_margin_bps: %d out of range 0-10000", where, r.FXMarginBPS)
+			return nil, fmt.Errorf("%s.fx_margin_bps: fee %d out of range 0-10000 (negative fees are not allowed)", where, r.FXMarginBPS)
 		}
 		if r.MaxAmount < 0 {
-			return nil, fmt.Errorf("%s.max_amount: negative", where)
+			return nil, fmt.Errorf("%s.max_amount: negative amount %d", where, r.MaxAmount)
 		}
 		payers, err := providerSet(r.Payers)
 		if err != nil {
@@ -121,21 +169,40 @@ func Compile(p *Policy) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.acceptors: %w", where, err)
 		}
+		var app sim.Provider
+		if r.ReceiverApp != "" {
+			if ch != Transfer {
+				return nil, fmt.Errorf("%s.receiver_app: only transfer rules have a receiver", where)
+			}
+			if app, err = sim.ParseProvider(r.ReceiverApp); err != nil {
+				return nil, fmt.Errorf("%s.receiver_app: %w", where, err)
+			}
+		}
 		var id uint16
-		if !r.Deny {
-			rs, ok := routeByName[r.Route]
+		if r.Deny {
+			if r.Route != "" {
+				return nil, fmt.Errorf("%s.route: a deny rule takes no route", where)
+			}
+		} else {
+			if r.Route == "" {
+				return nil, fmt.Errorf("%s.route: empty (name one of routes, or set deny: true)", where)
+			}
+			rs, ok := routeByName[strings.ToLower(r.Route)]
 			if !ok {
-				return nil, fmt.Errorf("%s.route: unknown route %q", where, r.Route)
+				return nil, fmt.Errorf("%s.route: unknown route %q (routes: %s)", where, r.Route, strings.Join(names, ", "))
 			}
 			cl, _ := ParseClearing(rs.Clearing)
+			if cl == CrossBorder && len(p.FX) == 0 {
+				return nil, fmt.Errorf("%s.route: %q converts currency but the policy has no fx rates", where, r.Route)
+			}
 			if len(t.Routes) >= 1<<16-1 {
 				return nil, fmt.Errorf("%s: too many routes", where)
 			}
 			id = uint16(len(t.Routes))
 			t.Routes = append(t.Routes, Route{
-				ID: id, Name: r.Route, Clearing: cl, Hops: rs.Hops,
+				ID: id, Name: strings.ToLower(r.Route), Clearing: cl, Hops: rs.Hops, NHops: uint8(len(rs.Hops)),
 				MDRBPS: r.MDRBPS, SwitchCBPS: rs.SwitchCBPS, FXMarginBPS: r.FXMarginBPS,
-				FX: cl == CrossBorder, MaxAmount: r.MaxAmount, Rule: i,
+				FX: cl == CrossBorder, MaxAmount: r.MaxAmount, ReceiverApp: app, Rule: i,
 			})
 		}
 		for _, pp := range payers {
@@ -192,21 +259,23 @@ func (t *Table) better(a, b uint16) bool {
 	return a4 < b4
 }
 
+// buildBest precomputes every multi-code decision, so that at run time a
+// merchant's bit set of codes is an index, not a search over its codes.
 func (t *Table) buildBest() {
 	for p := sim.Provider(0); p < sim.NumProviders; p++ {
 		for pr := sim.Region(0); pr < sim.NumRegions; pr++ {
 			for ar := sim.Region(0); ar < sim.NumRegions; ar++ {
-				for mask := 1; mask < 1<<9; mask++ {
-					var bm, bc uint16
-					for a := 0; a < 9; a++ {
+				for mask := 1; mask < maskSize; mask++ {
+					var bm, bc choice
+					for a := 0; a < int(sim.NumProviders); a++ {
 						if mask&(1<<a) == 0 {
 							continue
 						}
-						if id := t.cells[MPM][p][pr][ar][a]; id != 0 && t.better(id, bm) {
-							bm = id
+						if id := t.cells[MPM][p][pr][ar][a]; id != 0 && t.better(id, bm.route) {
+							bm = choice{id, uint8(a)}
 						}
-						if id := t.cells[CPM][p][pr][ar][a]; id != 0 && t.better(id, bc) {
-							bc = id
+						if id := t.cells[CPM][p][pr][ar][a]; id != 0 && t.better(id, bc.route) {
+							bc = choice{id, uint8(a)}
 						}
 					}
 					t.bestMPM[p][pr][ar][mask] = bm

@@ -119,6 +119,13 @@ type Route struct {
 	FX bool
 	// MaxAmount caps one payment in the payer's currency; 0 = no cap.
 	MaxAmount int64
+	// ReceiverApp, when set, is the app the payee must scan the sender's
+	// code with for the money to land (the 2022 Alipay-to-WeChat pilot: a
+	// WeChat user receives only by scanning with Alipay). The payee's
+	// ledger checks it at the credit step and refunds the payer otherwise.
+	ReceiverApp sim.Provider
+	// NHops is len(Hops), kept as a byte so events can record it.
+	NHops uint8
 	// Rule is the index of the policy rule that produced the route (for
 	// reports: which calibration row a decision came from).
 	Rule int
@@ -135,6 +142,17 @@ func (r *Route) MedianLatencyMS() float64 {
 
 const numAcceptors = 16 // providers and operators both fit below 16
 
+// maskSize is the number of acceptor bit sets a multi-code merchant can
+// offer: one bit per provider.
+const maskSize = 1 << sim.NumProviders
+
+// choice is a precomputed multi-code decision: the route and the acceptor
+// (code scheme or scanner network) it goes through.
+type choice struct {
+	route    uint16
+	acceptor uint8
+}
+
 // Table is a compiled policy. Index order: channel, payer provider, payer
 // region, acceptor region, acceptor. The zero entry means "not accepted".
 type Table struct {
@@ -143,10 +161,14 @@ type Table struct {
 	cells  [NumChannels][sim.NumProviders][sim.NumRegions][sim.NumRegions][numAcceptors]uint16
 	// best is the route chosen when a merchant shows several codes (or has
 	// scanners for several networks): indexed by the bit set of acceptors.
-	bestMPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][1 << 9]uint16
-	bestCPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][1 << 9]uint16
+	bestMPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][maskSize]choice
+	bestCPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][maskSize]choice
 	// Rates holds mid FX rates (sim.RateScale fixed point): Rates[from][to].
 	Rates [sim.NumCurrencies][sim.NumCurrencies]int64
+	// SettleCycleMS is the settlement cycle: net positions between
+	// providers are struck once per cycle, cycles aligned to midnight
+	// China Standard Time.
+	SettleCycleMS int64
 }
 
 // Lookup returns the route for one acceptor, or nil when the policy does not
@@ -166,22 +188,30 @@ func (t *Table) Lookup(ch Channel, payer sim.Provider, payerRegion, accRegion si
 // acceptors in mask (bit i = provider i), preferring the cheapest route with
 // the fewest hops (decided at compile time). ch is MPM or CPM.
 func (t *Table) Best(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, mask uint16) *Route {
-	if payer >= sim.NumProviders || payerRegion >= sim.NumRegions || accRegion >= sim.NumRegions || mask >= 1<<9 {
-		return nil
+	r, _ := t.Choose(ch, payer, payerRegion, accRegion, mask)
+	return r
+}
+
+// Choose is Best that also names the acceptor the route goes through: the
+// code scheme or scanner network that takes the payment, whose provider
+// acquires it (settlement is between the payer's provider and it).
+func (t *Table) Choose(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, mask uint16) (*Route, sim.Provider) {
+	if payer >= sim.NumProviders || payerRegion >= sim.NumRegions || accRegion >= sim.NumRegions || mask >= maskSize {
+		return nil, sim.ProviderNone
 	}
-	var id uint16
+	var c choice
 	switch ch {
 	case MPM:
-		id = t.bestMPM[payer][payerRegion][accRegion][mask]
+		c = t.bestMPM[payer][payerRegion][accRegion][mask]
 	case CPM:
-		id = t.bestCPM[payer][payerRegion][accRegion][mask]
+		c = t.bestCPM[payer][payerRegion][accRegion][mask]
 	default:
-		return nil
+		return nil, sim.ProviderNone
 	}
-	if id == 0 {
-		return nil
+	if c.route == 0 {
+		return nil, sim.ProviderNone
 	}
-	return &t.Routes[id]
+	return &t.Routes[c.route], sim.Provider(c.acceptor)
 }
 
 // Rate returns the mid rate to convert from into to, and whether one exists.
