@@ -106,7 +106,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 			return err
 		}
 	}
-	sc, err = config.Recompile(src, &s)
+	sc, err := config.Recompile(src, &s)
 	if err != nil {
 		return cli.Usage(err)
 	}
