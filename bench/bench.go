@@ -183,41 +183,26 @@ func rebuild(ctx context.Context, bus kafkabus.Config, topics kafkabus.Topics, s
 		return r, err
 	}
 	// The raw read: the same batched fetch replay uses, all partitions in
-	// parallel, touching each value and nothing more.
-	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var n int64
-	errs := make(chan error, parts)
-	for p := 0; p < parts; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
-			var k, sum int64
-			err := kafkabus.Scan(ctx, bus, topics.Events, p, first[p], next[p], func(_ int64, v []byte) error {
-				k++
-				sum += int64(len(v))
-				return nil
-			})
-			if err != nil {
-				errs <- err
-			}
-			mu.Lock()
-			n += k
-			mu.Unlock()
-		}(p)
+	// parallel, touching each value and nothing more. A short read is
+	// noisy, so the ceiling is the best of three, and so is replay.
+	for try := 0; try < 3; try++ {
+		rate, err := rawRead(ctx, bus, topics.Events, parts, first, next)
+		if err != nil {
+			return r, err
+		}
+		r.RawReadMsgsPerS = max(r.RawReadMsgsPerS, rate)
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return r, err
+	var rs, rr *replay.Result
+	for try := 0; try < 3; try++ {
+		a, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: topics, NoDigest: true})
+		if err != nil {
+			return r, err
+		}
+		if rs == nil || a.EventsPerS > rs.EventsPerS {
+			rs = a
+		}
 	}
-	r.RawReadMsgsPerS = float64(n) / time.Since(start).Seconds()
-	rs, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: topics, NoDigest: true})
-	if err != nil {
-		return r, err
-	}
-	rr, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: topics})
+	rr, err = replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: topics})
 	if err != nil {
 		return r, err
 	}
@@ -234,6 +219,38 @@ func rebuild(ctx context.Context, bus kafkabus.Config, topics kafkabus.Topics, s
 		return r, fmt.Errorf("replay found %d violations: %v", rr.Violations, rr.FirstErrors)
 	}
 	return r, nil
+}
+
+func rawRead(ctx context.Context, bus kafkabus.Config, topic string, parts int, first, next []int64) (float64, error) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var n int64
+	errs := make(chan error, parts)
+	for p := 0; p < parts; p++ {
+		wg.Add(1)
+		go func(p int) {
+			defer wg.Done()
+			var k, sum int64
+			err := kafkabus.Scan(ctx, bus, topic, p, first[p], next[p], func(_ int64, v []byte) error {
+				k++
+				sum += int64(len(v))
+				return nil
+			})
+			if err != nil {
+				errs <- err
+			}
+			mu.Lock()
+			n += k
+			mu.Unlock()
+		}(p)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
 }
 
 // ceiling produces n messages with the engine's writer settings, whole
