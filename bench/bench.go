@@ -113,9 +113,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	bus := kafkabus.Config{Brokers: []string{b.Addr()}}
 	res := &Result{Partitions: o.Partitions, Broker: "embedded"}
 	o.Logf("ceiling: %d raw messages of %d bytes on %d partitions", o.CeilingMessages, o.MessageBytes, o.Partitions)
-	if res.Ceiling, err = ceiling(ctx, bus, o.Partitions, o.CeilingMessages, o.MessageBytes); err != nil {
-		return nil, fmt.Errorf("ceiling: %w", err)
+	// A ceiling is the best the client can do here: best of three tries.
+	for try := 0; try < 3; try++ {
+		c, err := ceiling(ctx, bus, o.Partitions, o.CeilingMessages, o.MessageBytes)
+		if err != nil {
+			return nil, fmt.Errorf("ceiling: %w", err)
+		}
+		res.Ceiling.Messages, res.Ceiling.MessageBytes = c.Messages, c.MessageBytes
+		res.Ceiling.ProduceMsgsPerS = max(res.Ceiling.ProduceMsgsPerS, c.ProduceMsgsPerS)
+		res.Ceiling.ConsumeMsgsPerS = max(res.Ceiling.ConsumeMsgsPerS, c.ConsumeMsgsPerS)
 	}
+	res.Ceiling.ProduceConsumeMsgsPerS = 1 / (1/res.Ceiling.ProduceMsgsPerS + 1/res.Ceiling.ConsumeMsgsPerS)
 	o.Logf("pipeline: %d payments", o.Run.Scenario.Payments)
 	ro := o.Run
 	ro.Bus, ro.Partitions, ro.Fresh = bus, o.Partitions, true
