@@ -380,3 +380,18 @@ func BenchmarkRouteLookup(b *testing.B) {
 		b.Fatal("no decision found a route")
 	}
 }
+
+// BenchmarkCompile is the once-per-run cost of turning a policy into its
+// tables.
+func BenchmarkCompile(b *testing.B) {
+	_, pol, _, err := config.LoadPolicy("unified-qr")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := route.Compile(pol); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
