@@ -28,12 +28,29 @@ type runFlags struct {
 	quiet      bool
 }
 
-func init() { rootCmd.AddCommand(newRunCmd()) }
+var runCmd *cobra.Command
+
+func init() {
+	runCmd = newRunCmd()
+	rootCmd.AddCommand(runCmd)
+}
+
+// registerRunFlags adds flags to `run` from a run_*.go file. Go runs the
+// init functions of a package's files in name order, so run.go's comes
+// first and the command already exists: apply the hook to it now.
+func registerRunFlags(h func(fs *pflag.FlagSet)) {
+	if runCmd != nil {
+		h(runCmd.Flags())
+		return
+	}
+	runFlagHooks = append(runFlagHooks, h)
+}
 
 // Extension points: features that add flags to run register here from
 // their own file (run_*.go), so run.go stays small and owners don't collide.
 var (
-	// runFlagHooks add flags.
+	// runFlagHooks add flags; use registerRunFlags, which also works after
+	// the command is built.
 	runFlagHooks []func(fs *pflag.FlagSet)
 	// runScenarioHooks adjust the scenario before it is validated (scale
 	// presets).

@@ -99,18 +99,3 @@ func runMetricsResult(cmd *cobra.Command, _ string, res *runner.Result) error {
 	}
 	return nil
 }
-
-// registerRunFlags adds flags to `run` from a run_*.go file. run.go builds
-// the run command in its own init, and Go runs that before the init of any
-// run_*.go file ("run.go" sorts first), so by then runFlagHooks has already
-// been read: apply the hook to the built command, or queue it if the
-// command is not built yet (should run.go ever build it later).
-func registerRunFlags(h func(fs *pflag.FlagSet)) {
-	for _, c := range rootCmd.Commands() {
-		if c.Name() == "run" {
-			h(c.Flags())
-			return
-		}
-	}
-	runFlagHooks = append(runFlagHooks, h)
-}
