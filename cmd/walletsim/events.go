@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/kafkabus"
+	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
 )
 
@@ -42,6 +43,9 @@ type eventJSON struct {
 	Provider     string        `json:"provider,omitempty"`
 	Region       string        `json:"region,omitempty"`
 	Class        string        `json:"class,omitempty"`
+	Peer         string        `json:"peer,omitempty"`
+	Hops         uint8         `json:"hops,omitempty"`
+	Apps         []string      `json:"apps,omitempty"`
 	Postings     []postingJSON `json:"postings,omitempty"`
 	Partition    int           `json:"partition"`
 	Offset       int64         `json:"offset"`
@@ -66,7 +70,16 @@ func toJSON(e *event.Event, m kafka.Message) eventJSON {
 	}
 	if e.Type == event.WalletOpened {
 		j.Provider, j.Region, j.Class = e.Provider.String(), e.Region.String(), e.Class.String()
+		for _, p := range sim.Providers() {
+			if e.Apps&(1<<p) != 0 {
+				j.Apps = append(j.Apps, p.String())
+			}
+		}
 	}
+	if e.Peer != 0 {
+		j.Peer = e.Peer.String()
+	}
+	j.Hops = e.Hops
 	for _, p := range e.Legs() {
 		j.Postings = append(j.Postings, postingJSON{Account: p.Account.String(), Amount: p.Amount, Currency: p.Currency.String()})
 	}
