@@ -96,13 +96,39 @@ func appendU(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
+	if num < 16 && v < 0x80 { // most fields: a one-byte tag and value
+		return append(b, byte(num)<<3, byte(v))
+	}
 	b = protowire.AppendTag(b, num, protowire.VarintType)
 	return protowire.AppendVarint(b, v)
+}
+
+// consumeTag and consumeVarint take the one-byte fast path that nearly
+// every walletsim field hits, and fall back to protowire otherwise. They
+// are small enough to inline into the decode loops.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 && b[0] >= 8 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	}
+	return protowire.ConsumeVarint(b)
 }
 
 func appendS(b []byte, num protowire.Number, v int64) []byte {
 	if v == 0 {
 		return b
+	}
+	if z := protowire.EncodeZigZag(v); num < 16 && z < 0x80 {
+		return append(b, byte(num)<<3, byte(z))
 	}
 	b = protowire.AppendTag(b, num, protowire.VarintType)
 	return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
@@ -157,7 +183,7 @@ func DecodeEvent(b []byte, e *Event) error {
 	*e = Event{}
 	version := uint64(0)
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad tag", ErrMalformed)
 		}
@@ -185,7 +211,7 @@ func DecodeEvent(b []byte, e *Event) error {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeVarint(b)
+		v, n := consumeVarint(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad varint in field %d", ErrMalformed, num)
 		}
@@ -253,7 +279,7 @@ func DecodeEvent(b []byte, e *Event) error {
 
 func decodePosting(b []byte, p *Posting) error {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad posting tag", ErrMalformed)
 		}
@@ -266,7 +292,7 @@ func decodePosting(b []byte, p *Posting) error {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeVarint(b)
+		v, n := consumeVarint(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad posting varint", ErrMalformed)
 		}
@@ -343,7 +369,7 @@ func DecodeCommand(b []byte, c *Command) error {
 	*c = Command{}
 	version := uint64(0)
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad tag", ErrMalformed)
 		}
@@ -355,7 +381,7 @@ func DecodeCommand(b []byte, c *Command) error {
 			}
 			b = b[n:]
 			for len(v) > 0 {
-				w, n := protowire.ConsumeVarint(v)
+				w, n := consumeVarint(v)
 				if n < 0 {
 					return fmt.Errorf("%w: bad candidate", ErrMalformed)
 				}
@@ -376,7 +402,7 @@ func DecodeCommand(b []byte, c *Command) error {
 			b = b[n:]
 			continue
 		}
-		v, n := protowire.ConsumeVarint(b)
+		v, n := consumeVarint(b)
 		if n < 0 {
 			return fmt.Errorf("%w: bad varint in field %d", ErrMalformed, num)
 		}
