@@ -56,6 +56,8 @@ type Scenario struct {
 	// Faults injects broker faults into the embedded broker (package
 	// faults); the run must still finish with its invariants intact.
 	Faults Faults `mapstructure:"faults" json:"faults,omitempty"`
+	// Attack shapes `walletsim attack` runs of this scenario (attack.go).
+	Attack Attack `mapstructure:"attack" json:"attack,omitempty"`
 }
 
 // Faults are broker-side faults for the embedded broker.

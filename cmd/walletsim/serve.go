@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/walletsim/walletsim/httpapi"
+	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/sim/audit"
+)
+
+func init() { rootCmd.AddCommand(newServeCmd()) }
+
+// apiFlags configure the API server; attack reuses them for its
+// in-process server.
+type apiFlags struct {
+	bus         busFlags
+	scenario    string
+	policy      string
+	partitions  int
+	scale       float64
+	epoch       time.Duration
+	token       string
+	async       bool
+	syncTimeout time.Duration
+	maxInFlight int64
+	data        string
+	brokerAddr  string
+}
+
+func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
+	f.bus.register(fs)
+	if withScenario {
+		fs.StringVar(&f.scenario, "scenario", "quickstart", "scenario whose population (wallets, merchants) the API serves: built-in name or YAML file")
+	}
+	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
+	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (default: one per core, at most 8; not the scenario's)")
+	fs.Float64Var(&f.scale, "scale", 1, "multiply the population (consumers, wallets, merchants) by this factor")
+	fs.DurationVar(&f.epoch, "epoch", 2*time.Millisecond, "wall-clock window of one epoch of requests (the engine's batching delay)")
+	fs.BoolVar(&f.async, "async", false, "answer 202 with the payment ID instead of waiting for the outcome (per request: Prefer: respond-sync)")
+	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
+	fs.Int64Var(&f.maxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")
+	fs.StringVar(&f.data, "data", "", "embedded broker data dir (default: in memory)")
+	fs.StringVar(&f.brokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
+}
+
+// config loads the scenario and policy and builds the server's config.
+func (f *apiFlags) config(name string) (httpapi.Config, error) {
+	sc, src, err := config.LoadScenario(name)
+	if err != nil {
+		return httpapi.Config{}, cli.Usage(err)
+	}
+	s := *sc.Scenario
+	if f.scale != 1 {
+		if err := httpapi.ScalePopulation(&s, f.scale); err != nil {
+			return httpapi.Config{}, cli.Usagef("--scale: %v", err)
+		}
+	}
+	if f.partitions != 0 {
+		if f.partitions < 1 || f.partitions > 1024 {
+			return httpapi.Config{}, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
+		}
+		s.Partitions = f.partitions
+	}
+	if f.policy != "" {
+		s.Policy = f.policy
+	}
+	if s.Policy == "" {
+		s.Policy = "unionpay-open-2024"
+	}
+	if sc, err = config.Recompile(src, &s); err != nil {
+		return httpapi.Config{}, cli.Usage(err)
+	}
+	table, _, _, err := config.LoadPolicy(s.Policy)
+	if err != nil {
+		return httpapi.Config{}, cli.Usage(err)
+	}
+	bus, err := f.bus.config()
+	if err != nil {
+		return httpapi.Config{}, err
+	}
+	if f.epoch < time.Millisecond {
+		return httpapi.Config{}, cli.Usagef("--epoch %s: want at least 1ms", f.epoch)
+	}
+	cfg := httpapi.Config{
+		Scenario: sc, Policy: table, Bus: bus, DataDir: f.data, BrokerAddr: f.brokerAddr,
+		Topics: f.bus.topics(), Partitions: f.partitions, Epoch: f.epoch, Token: f.token,
+		Async: f.async, SyncTimeout: f.syncTimeout, MaxInFlight: f.maxInFlight,
+	}
+	if os.Getenv("WALLETSIM_DEBUG") != "" {
+		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
+	}
+	return cfg, nil
+}
+
+func newServeCmd() *cobra.Command {
+	f := &apiFlags{}
+	var addr string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the JSON payment API over the engine",
+		Long: `Serve answers a JSON HTTP API over the event-sourced engine: POST
+/v1/payments, /v1/transfers, /v1/transit/fares and /v1/topups; GET
+/v1/wallets/{id} and /v1/payments/{id}; /healthz, /readyz and /openapi.json.
+Wallets and merchants are the scenario's population (IDs from 1). Requests
+wait for their outcome (200 settled; 402, 403 or 422 declined, with a code)
+unless --async. The topics are recreated at start. On SIGINT or SIGTERM it
+stops taking payments, resolves every accepted one, audits the log and
+exits 0 when every invariant held, 1 otherwise. The bearer token comes from
+--token or, better (it stays out of ps), WALLETSIM_TOKEN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; binding elsewhere exposes the API)")
+	fs.StringVar(&f.token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
+	f.register(fs, true)
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
+	if f.token == "" {
+		f.token = os.Getenv("WALLETSIM_TOKEN")
+	}
+	cfg, err := f.config(f.scenario)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return cli.Usagef("--addr %s: %v", addr, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := cmd.OutOrStdout()
+	api, hs, err := startAPI(ctx, cfg, ln)
+	if err != nil {
+		return err
+	}
+	auth := "no auth"
+	if cfg.Token != "" {
+		auth = "bearer token required" // never the token itself
+	}
+	fmt.Fprintf(out, "walletsim serve: http://%s (%d wallets, %s, %s)\n", ln.Addr(), api.Wallets(), cfg.Scenario.Name, auth)
+	select {
+	case <-api.Ready():
+		fmt.Fprintln(out, "walletsim serve: ready")
+	case <-ctx.Done():
+	case <-api.Done():
+	}
+	select {
+	case <-ctx.Done():
+	case <-api.Done():
+	}
+	fmt.Fprintln(out, "walletsim serve: draining")
+	fin, err := stopAPI(api, hs)
+	if err != nil {
+		return err
+	}
+	writeAudit(out, fin)
+	if !invariantsOK(fin.Audit) {
+		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after serve")}
+	}
+	return nil
+}
+
+// startAPI starts the engine and an HTTP server on ln.
+func startAPI(ctx context.Context, cfg httpapi.Config, ln net.Listener) (*httpapi.Server, *http.Server, error) {
+	api, err := httpapi.Start(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	hs := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      cfg.SyncTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          nil,
+	}
+	go hs.Serve(ln)
+	return api, hs, nil
+}
+
+// stopAPI stops the HTTP server (waiting for handlers, which wait for
+// their outcomes), then drains the engine and audits the log.
+func stopAPI(api *httpapi.Server, hs *http.Server) (*httpapi.Final, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		hs.Close()
+	}
+	return api.Close(ctx)
+}
+
+func invariantsOK(r audit.Report) bool {
+	return r.MoneyConserved && r.NegativeBalances == 0 && r.DuplicateEvents == 0 && r.UnresolvedCommands == 0 &&
+		r.DuplicateOutcomes == 0 && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 && r.SequenceGaps == 0 && r.FXViolations == 0
+}
+
+func writeAudit(w io.Writer, fin *httpapi.Final) {
+	r := fin.Audit
+	verdict := "OK"
+	if !invariantsOK(r) {
+		verdict = "VIOLATED"
+	}
+	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log)\n", fin.Accepted, r.Succeeded, r.Declined)
+	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
+		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
+}
