@@ -13,14 +13,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/bench"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/runner"
 )
 
 func init() { rootCmd.AddCommand(newBenchCmd()) }
 
 func newBenchCmd() *cobra.Command {
-	var payments, ceilingN int64
+	var sf scenarioFlags
+	var ceilingN int64
 	var out, scenarioName, data string
 	var partitions int
 	cmd := &cobra.Command{
@@ -34,24 +34,14 @@ engine bytes per wallet and allocations per payment, and writes
 DIR/bench.json for 'walletsim gate'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if payments <= 0 {
-				return cli.Usagef("--payments: must be positive, got %d", payments)
-			}
-			sc, src, err := config.LoadScenario(scenarioName)
+			sc, src, err := sf.resolve(cmd, scenarioName)
 			if err != nil {
-				return cli.Usage(err)
+				return err
 			}
-			s := *sc.Scenario
-			s.Payments, s.Duration = payments, ""
-			if s.Policy == "" {
-				s.Policy = "unionpay-open-2024"
-			}
-			if sc, err = config.Recompile(src, &s); err != nil {
-				return cli.Usage(err)
-			}
-			table, pol, _, err := config.LoadPolicy(s.Policy)
+			s := sc.Scenario
+			table, pol, err := loadPolicy(s.Policy)
 			if err != nil {
-				return cli.Usage(err)
+				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -99,7 +89,7 @@ DIR/bench.json for 'walletsim gate'.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Int64Var(&payments, "payments", 1_000_000, "payments in the pipeline run")
+	sf.addPayments(f, 1_000_000, "payments in the pipeline run")
 	f.Int64Var(&ceilingN, "ceiling-messages", 0, "raw messages for the ceiling (default: --payments)")
 	f.StringVar(&out, "out", "", "directory for bench.json")
 	f.StringVar(&scenarioName, "scenario", "quickstart", "scenario for the pipeline run")

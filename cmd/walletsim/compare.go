@@ -15,13 +15,11 @@ import (
 )
 
 type compareFlags struct {
-	bus        busFlags
-	policies   []string
-	payments   int64
-	seed       int64
-	partitions int
-	out        string
-	quiet      bool
+	bus      busFlags
+	policies []string
+	sf       scenarioFlags
+	out      string
+	quiet    bool
 }
 
 func init() { rootCmd.AddCommand(newCompareCmd()) }
@@ -52,9 +50,9 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 	fs := cmd.Flags()
 	f.bus.register(fs)
 	fs.StringArrayVar(&f.policies, "policy", nil, "policy to compare: built-in name or YAML file (repeat, at least twice)")
-	fs.Int64Var(&f.payments, "payments", 0, "number of payments (overrides the scenario)")
-	fs.Int64Var(&f.seed, "seed", 0, "random seed (overrides the scenario)")
-	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
+	f.sf.addPayments(fs, 0, "number of payments (overrides the scenario)")
+	f.sf.addSeed(fs)
+	f.sf.addPartitions(fs)
 	fs.StringVar(&f.out, "out", "", "directory for compare.json and compare.html (default: table only)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	return cmd
@@ -64,29 +62,11 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 	if len(f.policies) < 2 {
 		return cli.Usagef("compare needs at least two --policy flags, got %d", len(f.policies))
 	}
-	sc, src, err := config.LoadScenario(name)
+	sc, _, err := f.sf.resolve(cmd, name)
 	if err != nil {
-		return cli.Usage(err)
+		return err
 	}
 	s := *sc.Scenario
-	if cmd.Flags().Changed("payments") {
-		if f.payments <= 0 {
-			return cli.Usagef("--payments: must be positive, got %d", f.payments)
-		}
-		s.Payments, s.Duration = f.payments, ""
-	}
-	if cmd.Flags().Changed("seed") {
-		s.Seed = f.seed
-	}
-	if cmd.Flags().Changed("partitions") {
-		if f.partitions < 1 || f.partitions > 1024 {
-			return cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
-		}
-		s.Partitions = f.partitions
-	}
-	if sc, err = config.Recompile(src, &s); err != nil {
-		return cli.Usage(err)
-	}
 	// Load every policy first: a typo in the last one must not cost the
 	// runs before it.
 	var pols []compare.Policy

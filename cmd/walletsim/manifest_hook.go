@@ -19,23 +19,24 @@ func collectManifest(scenarioPath string, data []byte, seed int64, policy, broke
 func init() {
 	// gate --repeat runs the scenario through the same runner as `run`.
 	runScenario = func(ctx context.Context, name string, seed int64, outDir string) (string, error) {
-		sc, src, err := config.LoadScenario(name)
+		read, src, err := config.ReadScenario(name)
 		if err != nil {
 			return "", cli.Usage(err)
 		}
-		s := *sc.Scenario
 		if seed != 0 {
-			s.Seed = seed
+			read.Seed = seed
 		}
-		if s.Policy == "" {
-			s.Policy = "unionpay-open-2024"
+		if read.Policy == "" {
+			read.Policy = config.DefaultPolicy
 		}
-		if sc, err = config.Recompile(src, &s); err != nil {
-			return "", cli.Usage(err)
-		}
-		table, pol, _, err := config.LoadPolicy(s.Policy)
+		sc, err := config.Recompile(src, read)
 		if err != nil {
 			return "", cli.Usage(err)
+		}
+		s := sc.Scenario
+		table, pol, err := loadPolicy(s.Policy)
+		if err != nil {
+			return "", err
 		}
 		res, err := runner.Run(ctx, runner.Options{Scenario: sc, Policy: table, PolicyName: pol.Name, Partitions: s.Partitions, Fresh: true})
 		if err != nil {

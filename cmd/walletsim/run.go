@@ -10,22 +10,18 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/runner"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 type runFlags struct {
-	bus        busFlags
-	payments   int64
-	seed       int64
-	out        string
-	policy     string
-	partitions int
-	data       string
-	addr       string
-	fresh      bool
-	quiet      bool
+	bus   busFlags
+	sf    scenarioFlags
+	out   string
+	data  string
+	addr  string
+	fresh bool
+	quiet bool
 }
 
 var runCmd *cobra.Command
@@ -76,11 +72,11 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 	}
 	fs := cmd.Flags()
 	f.bus.register(fs)
-	fs.Int64Var(&f.payments, "payments", 0, "number of payments (overrides the scenario)")
-	fs.Int64Var(&f.seed, "seed", 0, "random seed (overrides the scenario)")
+	f.sf.addPayments(fs, 0, "number of payments (overrides the scenario)")
+	f.sf.addSeed(fs)
 	fs.StringVar(&f.out, "out", "", "directory for summary.json (default: no files)")
-	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
-	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
+	f.sf.addPolicy(fs)
+	f.sf.addPartitions(fs)
 	fs.StringVar(&f.data, "data", "", "embedded broker data dir (default: a temporary dir, removed after the run)")
 	fs.StringVar(&f.addr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 	fs.BoolVar(&f.fresh, "fresh", true, "delete the engine's topics before starting")
@@ -92,44 +88,18 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 }
 
 func runRun(cmd *cobra.Command, f *runFlags, name string) error {
-	read, src, err := config.ReadScenario(name)
-	if err != nil {
-		return cli.Usage(err)
-	}
-	s := *read
-	if cmd.Flags().Changed("payments") {
-		if f.payments <= 0 {
-			return cli.Usagef("--payments: must be positive, got %d", f.payments)
-		}
-		s.Payments, s.Duration = f.payments, ""
-	}
-	if cmd.Flags().Changed("seed") {
-		s.Seed = f.seed
-	}
-	if cmd.Flags().Changed("partitions") {
-		if f.partitions < 1 || f.partitions > 1024 {
-			return cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
-		}
-		s.Partitions = f.partitions
-	}
-	if f.policy != "" {
-		s.Policy = f.policy
-	}
-	if s.Policy == "" {
-		s.Policy = "unionpay-open-2024"
-	}
+	var hooks []func(*scenario.Scenario) error
 	for _, h := range runScenarioHooks {
-		if err := h(cmd, &s); err != nil {
-			return err
-		}
+		hooks = append(hooks, func(s *scenario.Scenario) error { return h(cmd, s) })
 	}
-	sc, err := config.Recompile(src, &s)
+	sc, src, err := f.sf.resolve(cmd, name, hooks...)
 	if err != nil {
-		return cli.Usage(err)
+		return err
 	}
-	table, pol, _, err := config.LoadPolicy(s.Policy)
+	s := sc.Scenario
+	table, pol, err := loadPolicy(s.Policy)
 	if err != nil {
-		return cli.Usage(err)
+		return err
 	}
 	bus, err := f.bus.config()
 	if err != nil {

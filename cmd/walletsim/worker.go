@@ -16,17 +16,15 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/manifest"
 	"github.com/walletsim/walletsim/metrics"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 type workerFlags struct {
 	bus         busFlags
-	policy      string
-	seed        int64
-	partitions  int
+	sf          scenarioFlags
 	group       string
 	name        string
 	metricsAddr string
@@ -56,9 +54,10 @@ next run on the same topics. It exits on SIGINT or SIGTERM (exit 0).`,
 	}
 	fs := cmd.Flags()
 	f.bus.register(fs)
-	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario; must match the run)")
-	fs.Int64Var(&f.seed, "seed", 0, "random seed (overrides the scenario; must match the run)")
-	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario; must match the run)")
+	// Policy, seed and partitions must match the run the worker serves.
+	f.sf.addPolicy(fs)
+	f.sf.addSeed(fs)
+	f.sf.addPartitions(fs)
 	fs.StringVar(&f.group, "group", "", "consumer group ID (default: TOPIC-PREFIX.workers)")
 	fs.StringVar(&f.name, "name", "", "name in this worker's output (default: host-pid)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; port 0 picks one)")
@@ -67,35 +66,19 @@ next run on the same topics. It exits on SIGINT or SIGTERM (exit 0).`,
 }
 
 func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
-	sc, src, err := config.LoadScenario(name)
-	if err != nil {
-		return cli.Usage(err)
-	}
-	s := *sc.Scenario
-	if cmd.Flags().Changed("seed") {
-		s.Seed = f.seed
-	}
-	if cmd.Flags().Changed("partitions") {
-		if f.partitions < 1 || f.partitions > 1024 {
-			return cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
+	sc, _, err := f.sf.resolve(cmd, name, func(s *scenario.Scenario) error {
+		if s.Partitions == 0 {
+			s.Partitions = 8
 		}
-		s.Partitions = f.partitions
-	}
-	if s.Partitions == 0 {
-		s.Partitions = 8
-	}
-	if f.policy != "" {
-		s.Policy = f.policy
-	}
-	if s.Policy == "" {
-		s.Policy = "unionpay-open-2024"
-	}
-	if sc, err = config.Recompile(src, &s); err != nil {
-		return cli.Usage(err)
-	}
-	table, pol, _, err := config.LoadPolicy(s.Policy)
+		return nil
+	})
 	if err != nil {
-		return cli.Usage(err)
+		return err
+	}
+	s := sc.Scenario
+	table, pol, err := loadPolicy(s.Policy)
+	if err != nil {
+		return err
 	}
 	if f.idlePoll <= 0 {
 		return cli.Usagef("--idle-poll: must be positive, got %s", f.idlePoll)

@@ -20,6 +20,10 @@ import (
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
+// DefaultPolicy is the policy of a scenario that names none: the
+// interoperability of mid-2024, the latest era calibration.md records.
+const DefaultPolicy = "unionpay-open-2024"
+
 // Source is where a file came from.
 type Source struct {
 	Name string // what the user typed
