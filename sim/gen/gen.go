@@ -29,6 +29,9 @@ type Generator struct {
 	operators  weighted
 	amounts    [sim.NumKinds]scenario.Dist
 	crossShare [sim.NumRegions]float64
+	// crossAmt is the amount distribution of a region's cross-border scans
+	// (Median 0 = use the kind's).
+	crossAmt [sim.NumRegions]scenario.Dist
 	// planned payments per epoch (cumulative), so epochs are independent.
 	cum   []int64
 	limit int64
@@ -78,6 +81,7 @@ func New(s *scenario.Compiled) *Generator {
 		}
 	}
 	g.crossShare = regionMap(s.CrossBorder)
+	g.crossAmt = regionMap(s.CrossBorderAmounts)
 	g.limit = s.Payments
 	g.plan()
 	return g
@@ -217,7 +221,11 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 			c.Acceptors, c.Static = m.Scanners, false
 		}
 		c.Currency = mr.Home()
-		c.Amount = drawMinor(r, g.amounts[kind])
+		d := g.amounts[kind]
+		if mr != region && g.crossAmt[region].Median > 0 {
+			d = g.crossAmt[region]
+		}
+		c.Amount = drawMinor(r, d)
 	case sim.Transit:
 		o := sim.Operator(g.operators.pick(r))
 		if o <= 0 {
@@ -284,7 +292,10 @@ func fare(r *rand.Rand, o sim.Operator, t int64) int64 {
 	switch f.Model {
 	case sim.FareFlat:
 		if f.WeekendCents > 0 {
-			wd := (t/86_400_000 + 4) % 7 // 1970-01-01 was a Thursday; 0 = Sunday
+			// The Hong Kong calendar day (UTC+8, as ledger.SimDay): a
+			// Saturday-morning ride is a weekend ride. 1970-01-01 was a
+			// Thursday; 0 = Sunday.
+			wd := ((t+8*3_600_000)/86_400_000 + 4) % 7
 			if wd == 0 || wd == 6 {
 				return f.WeekendCents
 			}

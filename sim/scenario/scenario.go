@@ -50,8 +50,13 @@ type Scenario struct {
 	// CrossBorder is, per payer region, the share of scan payments made at
 	// a merchant of the other region.
 	CrossBorder map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
-	// CrossTransfer is, per region, the share of cross-provider transfers
-	// whose payee lives in the other region.
+	// CrossBorderAmounts is, per payer region, the amount distribution of
+	// its cross-border scan payments (calibration.md section 6: Hong Kong
+	// residents spend more per payment in Shenzhen than at home); a region
+	// without one uses the kind's amounts.
+	CrossBorderAmounts map[string]Dist `mapstructure:"cross_border_amounts" json:"cross_border_amounts,omitempty"`
+	// Profile multiplies Rate over windows of simulated time; outside every
+	// phase the multiplier is 1.
 	Profile []Phase `mapstructure:"profile" json:"profile,omitempty"`
 	// Faults injects broker faults into the embedded broker (package
 	// faults); the run must still finish with its invariants intact.
@@ -239,6 +244,13 @@ func Compile(s *Scenario) (*Compiled, error) {
 		if v := s.CrossBorder[r]; !(v >= 0 && v <= 1) {
 			bad("cross_border."+r, "share %v must be within 0-1", v)
 		}
+	}
+	for _, r := range sortedKeys(s.CrossBorderAmounts) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("cross_border_amounts."+r, "%v", err)
+			continue
+		}
+		checkDist(bad, "cross_border_amounts."+r, s.CrossBorderAmounts[r])
 	}
 	// Population.
 	p := &s.Population

@@ -1,0 +1,42 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+)
+
+func valid() *Scenario {
+	s := quick()
+	s.Start, s.Epoch, s.Seed = "2024-07-24T08:00:00+08:00", "1s", 1
+	s.PayerRegions = map[string]float64{"CN": 1}
+	s.Mix = map[string]float64{"scan_mpm": 1}
+	s.Amounts = map[string]Dist{"scan_mpm": {Median: 60, Sigma: 1.2}}
+	s.Population.InitialBalance = Dist{Median: 1000, Sigma: 1}
+	return s
+}
+
+func TestCompileCrossBorderAmounts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		amts map[string]Dist
+		want string // "" = valid
+	}{
+		{"valid", map[string]Dist{"HK": {Median: 109, Sigma: 1.1}}, ""},
+		{"lower-case region (viper lowercases keys)", map[string]Dist{"hk": {Median: 109, Sigma: 1.1}}, ""},
+		{"unknown region", map[string]Dist{"MO": {Median: 109, Sigma: 1.1}}, "cross_border_amounts.MO: unknown region"},
+		{"no median", map[string]Dist{"HK": {Sigma: 1.1}}, "cross_border_amounts.HK.median"},
+		{"bad sigma", map[string]Dist{"HK": {Median: 1, Sigma: -1}}, "cross_border_amounts.HK.sigma"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := valid()
+			s.CrossBorderAmounts = tc.amts
+			_, err := Compile(s)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want one naming %q", err, tc.want)
+			}
+		})
+	}
+}
