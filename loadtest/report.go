@@ -257,7 +257,7 @@ func (a *Aggregator) valid(res *vegeta.Result) bool {
 		}
 	}
 	v.Failed++
-	a.noteError(res)
+	a.noteError(res, Valid)
 	return false
 }
 
@@ -274,19 +274,23 @@ func (a *Aggregator) invalid(res *vegeta.Result, f Form) bool {
 		in.Refused++
 	} else {
 		fs.Unexpected++
-		a.noteError(res)
+		a.noteError(res, f)
 	}
 	in.ByForm[f.String()] = fs
 	return good
 }
 
-func (a *Aggregator) noteError(res *vegeta.Result) {
+func (a *Aggregator) noteError(res *vegeta.Result, f Form) {
 	msg := res.Error
 	if msg == "" {
 		msg = strconv.Itoa(int(res.Code))
 	}
 	if c := bodyCode(res.Body); c != "" {
 		msg += " (" + c + ")"
+	}
+	if f != Valid && f < NumForms {
+		st, code := f.Expect()
+		msg = fmt.Sprintf("%s: %s, want %d %s", f, msg, st, code)
 	}
 	if len(a.r.Errors) < 50 || a.r.Errors[msg] > 0 {
 		a.r.Errors[msg]++
