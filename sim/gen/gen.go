@@ -146,10 +146,19 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 	if e == 0 {
 		for i, w := range g.Pop.Wallets {
 			id := uint64(i + 1)
+			// The holder's other wallet apps: a route that needs the
+			// receiver to hold a given app (the 2022 transfer pilot) checks
+			// them when it credits.
+			var apps uint16
+			for _, h := range g.Pop.Holdings[w.Consumer] {
+				if h != 0 {
+					apps |= 1 << g.Pop.Wallets[h-1].Provider
+				}
+			}
 			buf = append(buf, event.Command{
 				Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
 				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: w.Region.Home(),
-				Provider: w.Provider, Region: w.Region, Class: w.Class,
+				Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
 			})
 		}
 		return buf, last
