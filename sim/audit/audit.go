@@ -292,6 +292,10 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 		a.r.CarbonGrams += e.GreenGrams
 		a.r.CarbonByKind[e.Kind.String()] += e.GreenGrams
 	}
+	if e.ReceiptGrams > 0 {
+		a.r.CarbonGrams += e.ReceiptGrams
+		a.r.CarbonByKind["e_receipt"] += e.ReceiptGrams
+	}
 	if e.LatencyUS > 0 {
 		a.routeLatUS = append(a.routeLatUS, e.LatencyUS)
 	}

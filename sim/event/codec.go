@@ -42,6 +42,7 @@ const (
 	evPeer
 	evHops
 	evApps
+	evReceiptGrams
 )
 
 // Posting fields.
@@ -83,6 +84,7 @@ const (
 	// Appended later: new fields go at the end, never in between.
 	cmPeer
 	cmApps
+	cmEReceipt
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -162,6 +164,7 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendU(b, evPeer, uint64(e.Peer))
 	b = appendU(b, evHops, uint64(e.Hops))
 	b = appendU(b, evApps, uint64(e.Apps))
+	b = appendS(b, evReceiptGrams, e.ReceiptGrams)
 	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
 		p := &e.Postings[i]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
@@ -269,6 +272,8 @@ func DecodeEvent(b []byte, e *Event) error {
 			e.Hops = uint8(v)
 		case evApps:
 			e.Apps = uint16(v)
+		case evReceiptGrams:
+			e.ReceiptGrams = protowire.DecodeZigZag(v)
 		}
 	}
 	if version != Version {
@@ -361,6 +366,9 @@ func AppendCommand(b []byte, c *Command) []byte {
 	}
 	b = appendU(b, cmPeer, uint64(c.Peer))
 	b = appendU(b, cmApps, uint64(c.Apps))
+	if c.EReceipt {
+		b = appendU(b, cmEReceipt, 1)
+	}
 	return b
 }
 
@@ -468,6 +476,8 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Peer = sim.Provider(v)
 		case cmApps:
 			c.Apps = uint16(v)
+		case cmEReceipt:
+			c.EReceipt = v != 0
 		}
 	}
 	if version != Version {

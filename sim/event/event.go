@@ -169,6 +169,10 @@ type Event struct {
 	// the holder has installed; 0 = not recorded. A route with a receiver
 	// app (the 2022 transfer pilot) checks it at the credit step.
 	Apps uint16
+	// ReceiptGrams is the green energy of an e-receipt (Ant Forest
+	// e-invoice: 5 g, at most 5 a day), apart from GreenGrams so the two
+	// daily caps are counted separately.
+	ReceiptGrams int64
 }
 
 // Post appends a leg; it panics only on a programming error (too many legs).
@@ -264,4 +268,6 @@ type Command struct {
 	// Apps (OpenWallet) is the bit set of wallet apps the holder has
 	// installed (see Event.Apps); 0 = not known.
 	Apps uint16
+	// EReceipt: the merchant issues an electronic receipt (scan payments).
+	EReceipt bool
 }

@@ -230,6 +230,11 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 			c.Acceptors, c.Static = m.Scanners, false
 		}
 		c.Currency = mr.Home()
+		// Draw only when the scenario asks for e-receipts, so scenarios
+		// without them keep their random streams (and digests).
+		if g.s.EReceipts > 0 {
+			c.EReceipt = r.Float64() < g.s.EReceipts
+		}
 		d := g.amounts[kind]
 		if mr != region && g.crossAmt[region].Median > 0 {
 			d = g.crossAmt[region]

@@ -19,20 +19,21 @@ import (
 // Wallet is one aggregate's state: 64 bytes, no pointers, so a partition's
 // wallets are one flat slice the garbage collector never scans.
 type Wallet struct {
-	Balance    int64
-	DaySpent   int64
-	StaticDay  int64
-	YearSpent  int64
-	LifeSpent  int64
-	Seq        uint64
-	Day        int32 // simulated day of DaySpent and StaticDay
-	Year       int16 // simulated year of YearSpent
-	GreenToday uint8 // green-energy payments credited today (cap 10)
-	Provider   sim.Provider
-	Region     sim.Region
-	Currency   sim.Currency
-	Class      sim.Class
-	Open       bool
+	Balance       int64
+	DaySpent      int64
+	StaticDay     int64
+	YearSpent     int64
+	LifeSpent     int64
+	Seq           uint64
+	Day           int32 // simulated day of DaySpent and StaticDay
+	Year          int16 // simulated year of YearSpent
+	GreenToday    uint8 // green-energy payments credited today (cap 10)
+	ReceiptsToday uint8 // e-receipts credited today (cap 5)
+	Provider      sim.Provider
+	Region        sim.Region
+	Currency      sim.Currency
+	Class         sim.Class
+	Open          bool
 	// Apps is the holder's installed wallet apps (bit = provider), from the
 	// opening; 0 = not recorded.
 	Apps uint16
@@ -75,6 +76,9 @@ func (w *Wallet) Apply(e *event.Event) error {
 		if e.GreenGrams > 0 && e.Kind != sim.Transit {
 			w.GreenToday++
 		}
+		if e.ReceiptGrams > 0 {
+			w.ReceiptsToday++
+		}
 	}
 	w.Balance += delta
 	w.Seq = e.Seq
@@ -87,7 +91,7 @@ func (w *Wallet) Apply(e *event.Event) error {
 // roll resets the day and year counters when simulated time moves on.
 func (w *Wallet) roll(t int64) {
 	if d := SimDay(t); d != w.Day {
-		w.Day, w.DaySpent, w.StaticDay, w.GreenToday = d, 0, 0, 0
+		w.Day, w.DaySpent, w.StaticDay, w.GreenToday, w.ReceiptsToday = d, 0, 0, 0, 0
 		if y := SimYear(t); y != w.Year {
 			w.Year, w.YearSpent = y, 0
 		}

@@ -55,6 +55,9 @@ type Scenario struct {
 	// residents spend more per payment in Shenzhen than at home); a region
 	// without one uses the kind's amounts.
 	CrossBorderAmounts map[string]Dist `mapstructure:"cross_border_amounts" json:"cross_border_amounts,omitempty"`
+	// EReceipts is the share of scan payments whose merchant issues an
+	// electronic receipt (Ant Forest e-invoice: 5 g green energy).
+	EReceipts float64 `mapstructure:"e_receipts" json:"e_receipts,omitempty"`
 	// Profile multiplies Rate over windows of simulated time; outside every
 	// phase the multiplier is 1.
 	Profile []Phase `mapstructure:"profile" json:"profile,omitempty"`
@@ -244,6 +247,9 @@ func Compile(s *Scenario) (*Compiled, error) {
 		if v := s.CrossBorder[r]; !(v >= 0 && v <= 1) {
 			bad("cross_border."+r, "share %v must be within 0-1", v)
 		}
+	}
+	if !(s.EReceipts >= 0 && s.EReceipts <= 1) {
+		bad("e_receipts", "share %v must be within 0-1", s.EReceipts)
 	}
 	for _, r := range sortedKeys(s.CrossBorderAmounts) {
 		if _, err := sim.ParseRegion(r); err != nil {
