@@ -43,3 +43,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecode(b *testing.B) {
+	body := []byte(`{"wallet_id":123456,"merchant_id":789,"amount":1250,"currency":"CNY","mode":"cpm"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(EndpointPayments, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

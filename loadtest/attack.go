@@ -27,7 +27,8 @@ type Options struct {
 	InvalidShare float64
 	Shard        int
 	Shards       int
-	// Out is the directory for results.bin (created if missing).
+	// Out is the directory for results.bin (created if missing); empty:
+	// no results.bin (the steps of a rate search).
 	Out string
 	// Timeout per request (default 30s); MaxWorkers bounds concurrent
 	// requests (default 10,000).
@@ -67,15 +68,18 @@ func Attack(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		return nil, err
+	var f *os.File
+	bw := bufio.NewWriterSize(io.Discard, 1<<20)
+	if o.Out != "" {
+		if err := os.MkdirAll(o.Out, 0o755); err != nil {
+			return nil, err
+		}
+		if f, err = os.Create(filepath.Join(o.Out, "results.bin")); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		bw.Reset(f)
 	}
-	f, err := os.Create(filepath.Join(o.Out, "results.bin"))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	bw := bufio.NewWriterSize(f, 1<<20)
 	enc := vegeta.NewEncoder(bw)
 
 	shape := o.Shape.Scaled(1 / float64(o.Shards))
@@ -107,7 +111,7 @@ func Attack(ctx context.Context, o Options) (*Report, error) {
 			stopped = true
 		}
 		agg.Add(res)
-		if encErr == nil {
+		if encErr == nil && f != nil {
 			encErr = enc.Encode(res)
 		}
 	}
@@ -122,6 +126,9 @@ func Attack(ctx context.Context, o Options) (*Report, error) {
 	r.Scenario, r.Target, r.Profile = o.Scenario.Name, o.Target, o.Shape.Name
 	r.Shards = []string{fmt.Sprintf("%d/%d", o.Shard, o.Shards)}
 	r.RequestedRate = float64(shape.Planned()) / shape.Duration.Seconds()
+	if f == nil {
+		return r, nil
+	}
 	return r, f.Close()
 }
 

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +39,10 @@ type attackFlags struct {
 	maxWorkers   uint64
 	noop         bool
 	quiet        bool
+	findMax      bool
+	maxP99       time.Duration
+	step         float64
+	maxRate      float64
 }
 
 func newAttackCmd() *cobra.Command {
@@ -77,6 +83,10 @@ invariants; 2: bad arguments.`,
 	fs.Uint64Var(&f.maxWorkers, "max-workers", 1000, "most requests in flight at once (each is a connection: in-process, two file descriptors)")
 	fs.BoolVar(&f.noop, "noop", false, "attack an in-process no-op handler instead of the API (the baseline for docs/PERFORMANCE.md)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.BoolVar(&f.findMax, "find-max", false, "search the highest rate the API and an in-process no-op handler each sustain, alternating them at every rate from --rate up (times --step), --duration per step; writes DIR/search.json")
+	fs.DurationVar(&f.maxP99, "max-p99", 25*time.Millisecond, "with --find-max: the p99 latency a sustained rate stays under")
+	fs.Float64Var(&f.step, "step", 1.25, "with --find-max: rate factor between steps")
+	fs.Float64Var(&f.maxRate, "max-rate", 200_000, "with --find-max: highest rate tried")
 	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
 	f.api.register(fs, false)
 	return cmd
@@ -235,6 +245,9 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		Scenario: sc, Target: target, Token: f.api.token, Shape: shape, InvalidShare: share,
 		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
 	}
+	if f.findMax {
+		return findMax(ctx, cmd, f, opts, rate, api, hs)
+	}
 	if !f.quiet {
 		opts.Progress = cmd.ErrOrStderr()
 		fmt.Fprintf(cmd.ErrOrStderr(), "attack: %s, %s profile, %.0f/s for %s (shard %d/%d) -> %s\n", target, shape.Name, rate, du, shard, shards, f.out)
@@ -302,4 +315,50 @@ func attackVerdict(rep *loadtest.Report, minSuccess float64) error {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New(strings.Join(why, "; "))}
 	}
 	return nil
+}
+
+// findMax runs the rate search of docs/PERFORMANCE.md: the API and a no-op
+// handler under the same attacker, alternating at every rate.
+func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Options, rate float64, api *httpapi.Server, hs *http.Server) error {
+	if f.step <= 1 || f.maxP99 <= 0 {
+		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	noop := &http.Server{Handler: loadtest.NoopHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go noop.Serve(ln)
+	defer noop.Close()
+	name := "api"
+	if f.api.async {
+		name = "api (async)"
+	}
+	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: "http://" + ln.Addr().String()}}
+	fmt.Fprintf(cmd.OutOrStdout(), "rate search: %s per step from %.0f/s, x%.2f, p99 under %s\n", opts.Shape.Duration, rate, f.step, f.maxP99)
+	res, err := loadtest.Search(ctx, opts, targets, rate, f.step, f.maxRate, f.maxP99, cmd.OutOrStdout())
+	if err != nil {
+		return err
+	}
+	if api != nil {
+		fin, err := stopAPI(api, hs)
+		if err != nil {
+			return fmt.Errorf("after the search: %w", err)
+		}
+		writeAudit(cmd.OutOrStdout(), fin)
+		if !invariantsOK(fin.Audit) {
+			return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after the search")}
+		}
+	}
+	best, base := res.Best[name], res.Best["no-op"]
+	ratio := 0.0
+	if base > 0 {
+		ratio = best / base
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "highest sustained: %s %.0f/s, no-op %.0f/s (%.0f%%)\n", name, best, base, 100*ratio)
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	return os.WriteFile(filepath.Join(f.out, "search.json"), append(b, '\n'), 0o644)
 }

@@ -47,7 +47,7 @@ func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
 	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
 	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (default: one per core, at most 8; not the scenario's)")
 	fs.Float64Var(&f.scale, "scale", 1, "multiply the population (consumers, wallets, merchants) by this factor")
-	fs.DurationVar(&f.epoch, "epoch", 2*time.Millisecond, "wall-clock window of one epoch of requests (the engine's batching delay)")
+	fs.DurationVar(&f.epoch, "epoch", time.Millisecond, "wall-clock window of one epoch of requests (the engine's batching delay)")
 	fs.BoolVar(&f.async, "async", false, "answer 202 with the payment ID instead of waiting for the outcome (per request: Prefer: respond-sync)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
 	fs.Int64Var(&f.maxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")

@@ -1,0 +1,81 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// SearchTarget is one server a rate search attacks.
+type SearchTarget struct {
+	Name string
+	URL  string
+}
+
+// SearchStep is one rate tried on one target.
+type SearchStep struct {
+	Target    string  `json:"target"`
+	Rate      float64 `json:"rate"`
+	Achieved  float64 `json:"achieved"`
+	P50MS     float64 `json:"p50_ms"`
+	P99MS     float64 `json:"p99_ms"`
+	Success   float64 `json:"success_ratio"`
+	Dropped   int64   `json:"dropped"`
+	Sustained bool    `json:"sustained"`
+}
+
+// SearchResult is the highest rate each target sustained.
+type SearchResult struct {
+	MaxP99MS float64            `json:"max_p99_ms"`
+	Steps    []SearchStep       `json:"steps"`
+	Best     map[string]float64 `json:"best"` // target -> highest sustained rate
+}
+
+// Search raises the rate step by step (times factor) and attacks every
+// target at each rate in turn, so that they share the machine's
+// conditions: a rate is sustained when the target answered at least 99%
+// of requests as defined, dropped under 1%, kept the rate within 1% and had
+// a p99 latency under maxP99. A target stops at its first failed rate;
+// the search ends when all have.
+func Search(ctx context.Context, base Options, targets []SearchTarget, start, factor, limit float64, maxP99 time.Duration, log io.Writer) (*SearchResult, error) {
+	res := &SearchResult{MaxP99MS: float64(maxP99) / 1e6, Best: map[string]float64{}}
+	done := map[string]bool{}
+	row := "%-12s %9s %11s %8s %8s %8s %8s  %s\n"
+	fmt.Fprintf(log, row, "target", "rate/s", "achieved/s", "p50 ms", "p99 ms", "success", "dropped", "sustained")
+	for rate := start; rate <= limit && len(done) < len(targets); rate *= factor {
+		for _, tg := range targets {
+			if done[tg.Name] {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+			shape, err := ProfileShape("constant", rate, base.Shape.Duration, 1)
+			if err != nil {
+				return res, err
+			}
+			o := base
+			o.Target, o.Shape, o.Out, o.Progress = tg.URL, shape, "", nil
+			r, err := Attack(ctx, o)
+			if err != nil {
+				return res, err
+			}
+			st := SearchStep{
+				Target: tg.Name, Rate: rate, Achieved: r.Rate, P50MS: r.LatencyMS.P50, P99MS: r.LatencyMS.P99,
+				Success: r.SuccessRatio, Dropped: r.Dropped,
+			}
+			st.Sustained = r.SuccessRatio >= 0.99 && float64(r.Dropped) <= 0.01*float64(r.Planned) &&
+				r.Rate >= 0.99*rate && r.LatencyMS.P99 < res.MaxP99MS
+			if st.Sustained {
+				res.Best[tg.Name] = rate
+			} else {
+				done[tg.Name] = true
+			}
+			res.Steps = append(res.Steps, st)
+			fmt.Fprintf(log, row, st.Target, fmt.Sprintf("%.0f", st.Rate), fmt.Sprintf("%.0f", st.Achieved), fmt.Sprintf("%.2f", st.P50MS),
+				fmt.Sprintf("%.2f", st.P99MS), fmt.Sprintf("%.4f", st.Success), fmt.Sprint(st.Dropped), fmt.Sprint(st.Sustained))
+		}
+	}
+	return res, nil
+}
