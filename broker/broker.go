@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -58,8 +60,12 @@ func (c *Config) Validate() error {
 
 // Broker is a running embedded broker.
 type Broker struct {
+	cfg  Config
+	addr string
+
+	mu      sync.Mutex
 	cluster *kfake.Cluster
-	addr    string
+	hooks   []func(*kfake.Cluster)
 }
 
 // Start starts a single-node broker. The caller must Close it.
@@ -68,6 +74,19 @@ func Start(cfg Config) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	c, err := newCluster(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	addrs := c.ListenAddrs()
+	if len(addrs) == 0 {
+		c.Close()
+		return nil, errors.New("embedded broker has no listener")
+	}
+	return &Broker{cfg: cfg, cluster: c, addr: addrs[0]}, nil
+}
+
+func newCluster(cfg Config, seed bool) (*kfake.Cluster, error) {
 	host, port, _ := net.SplitHostPort(cfg.Addr)
 	p, _ := strconv.Atoi(port)
 	if host == "" {
@@ -92,32 +111,89 @@ func Start(cfg Config) (*Broker, error) {
 		}
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
 	}
-	if len(cfg.Topics) > 0 {
+	if seed && len(cfg.Topics) > 0 {
 		opts = append(opts, kfake.SeedTopics(int32(cfg.Partitions), cfg.Topics...))
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start embedded broker on %s: %w", cfg.Addr, err)
 	}
-	addrs := c.ListenAddrs()
-	if len(addrs) == 0 {
-		c.Close()
-		return nil, errors.New("embedded broker has no listener")
-	}
-	return &Broker{cluster: c, addr: addrs[0]}, nil
+	return c, nil
 }
 
-// Addr is the host:port clients dial.
+// Addr is the host:port clients dial. It stays the same across Restart.
 func (b *Broker) Addr() string { return b.addr }
 
 // Close stops the broker and flushes its log to the data dir.
-func (b *Broker) Close() { b.cluster.Close() }
-
-// Control installs a request interceptor: the fault-injection hook. fn
-// returns handled=false to let the broker serve the request normally.
-func (b *Broker) Control(fn func(kmsg.Request) (kmsg.Response, error, bool)) {
-	b.cluster.Control(fn)
+func (b *Broker) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cluster != nil {
+		b.cluster.Close()
+		b.cluster = nil
+	}
 }
 
-// Cluster exposes the underlying kfake cluster for fault injection.
-func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }
+// Restart stops the broker and starts it again on the same address from
+// its data dir, the way an operator restarts a Kafka node: every client
+// connection drops, acknowledged records survive, clients reconnect. Hooks
+// registered with OnCluster run again on the new cluster (faults are not
+// part of the log). A broker without a data dir cannot restart: it would
+// come back empty.
+func (b *Broker) Restart() error {
+	if b.cfg.DataDir == "" {
+		return errors.New("broker restart: needs a data dir (a RAM broker would lose the log)")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cluster == nil {
+		return errors.New("broker restart: broker is closed")
+	}
+	b.cluster.Close()
+	b.cluster = nil
+	cfg := b.cfg
+	cfg.Addr = b.addr
+	var c *kfake.Cluster
+	var err error
+	// The old listener's port can take a moment to be free again.
+	for i := 0; i < 50; i++ {
+		if c, err = newCluster(cfg, false); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("broker restart: %w", err)
+	}
+	b.cluster = c
+	for _, h := range b.hooks {
+		h(c)
+	}
+	return nil
+}
+
+// OnCluster runs fn on the running cluster now and again after every
+// Restart: how fault injection (Control, Fault) survives a restart.
+func (b *Broker) OnCluster(fn func(*kfake.Cluster)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.hooks = append(b.hooks, fn)
+	if b.cluster != nil {
+		fn(b.cluster)
+	}
+}
+
+// Control installs a request interceptor on the running cluster: the
+// fault-injection hook. fn returns handled=false to let the broker serve
+// the request normally. It does not survive Restart; use OnCluster for
+// that.
+func (b *Broker) Control(fn func(kmsg.Request) (kmsg.Response, error, bool)) {
+	b.Cluster().Control(fn)
+}
+
+// Cluster exposes the running kfake cluster for fault injection.
+func (b *Broker) Cluster() *kfake.Cluster {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cluster
+}

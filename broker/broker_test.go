@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 func TestBrokerSpeaksKafka(t *testing.T) {
@@ -59,5 +60,63 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := Start(Config{Addr: addr}); err == nil {
 			t.Errorf("Start(%q) succeeded, want error", addr)
 		}
+	}
+}
+
+// TestRestart: a restart keeps the address and every acknowledged record,
+// clients reconnect on their own, and OnCluster hooks run on the new
+// cluster.
+func TestRestart(t *testing.T) {
+	b, err := Start(Config{DataDir: t.TempDir(), Partitions: 1, Topics: []string{"t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	hooks := 0
+	b.OnCluster(func(*kfake.Cluster) { hooks++ })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := &kafka.Writer{Addr: kafka.TCP(b.Addr()), Topic: "t", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond,
+		MaxAttempts: 20, WriteBackoffMin: 50 * time.Millisecond, WriteBackoffMax: 500 * time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr()
+	if err := b.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Addr() != addr {
+		t.Fatalf("address changed across restart: %s -> %s", addr, b.Addr())
+	}
+	if hooks != 2 {
+		t.Fatalf("OnCluster hook ran %d times, want 2 (start and restart)", hooks)
+	}
+	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte("after")}); err != nil {
+		t.Fatalf("write after restart: %v", err)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{b.Addr()}, Topic: "t", Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	var got []string
+	for len(got) < 2 {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(m.Value))
+	}
+	if got[0] != "before" || got[1] != "after" {
+		t.Fatalf("log after restart = %q, want [before after]", got)
+	}
+}
+
+func TestRestartNeedsDataDir(t *testing.T) {
+	b, err := Start(Config{Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Restart(); err == nil {
+		t.Fatal("restart of a RAM broker succeeded; it would have lost the log")
 	}
 }

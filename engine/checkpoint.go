@@ -16,10 +16,15 @@ type Checkpoint struct {
 	Commands  int64 `json:"commands"`  // first commands offset not yet consumed
 	Transfers int64 `json:"transfers"` // first transfers offset not yet consumed
 	LastGen   int64 `json:"last_gen"`  // the generator's last epoch, -1 if not yet known
-	Done      bool  `json:"done"`      // quiescent: nothing in flight after LastGen
-	Events    int64 `json:"events"`    // events written so far (progress)
-	Wallets   int   `json:"wallets"`   // wallets held (progress)
-	WallMS    int64 `json:"wall_ms"`   // wall clock at write (operators only)
+	// Input offsets below which undecodable or misplaced records were
+	// dead-lettered already: a restart rereads them and must not count
+	// them twice.
+	DeadCommands  int64 `json:"dead_commands,omitempty"`
+	DeadTransfers int64 `json:"dead_transfers,omitempty"`
+	Done          bool  `json:"done"`    // quiescent: nothing in flight after LastGen
+	Events        int64 `json:"events"`  // events written so far (progress)
+	Wallets       int   `json:"wallets"` // wallets held (progress)
+	WallMS        int64 `json:"wall_ms"` // wall clock at write (operators only)
 }
 
 func (c *Checkpoint) encode() []byte {

@@ -144,8 +144,14 @@ func (e *Engine) Resolved() int64 { return e.resolved.Load() }
 // DeadLetters is the number of records dead-lettered so far.
 func (e *Engine) DeadLetters() int64 { return e.deadLetters.Load() }
 
-// Retries is the number of write attempts repeated after an error.
-func (e *Engine) Retries() int64 { return e.retries.Load() }
+// Retries is the number of requests repeated after an error: writes the
+// engine repeated, produce attempts kafka-go's writer repeated inside one
+// write (its Stats reset on every read, so they are folded in here) and
+// fetches repeated after an error.
+func (e *Engine) Retries() int64 {
+	e.retries.Add(e.w.Stats().Retries)
+	return e.retries.Load()
+}
 
 func (e *Engine) logf(format string, args ...any) { e.cfg.Logf(format, args...) }
 
@@ -316,10 +322,10 @@ func (e *Engine) Process(ctx context.Context, parts []int) (*ProcessResult, erro
 				cancel()
 				return
 			}
+			e.progress(part, 1<<31)
 			if p == nil {
 				return
 			}
-			e.progress(part, 1<<31)
 			mu.Lock()
 			defer mu.Unlock()
 			res.Stats.add(p.stats)
@@ -381,6 +387,13 @@ func (e *Engine) newProcessor(ctx context.Context, part int) (*processor, error)
 	if ok && cp.Done {
 		return nil, nil
 	}
+	if ok && cp.Epoch >= 0 {
+		// The producer's window counts from what the processors finished;
+		// after a restart that is the checkpoint, not "nothing yet".
+		// Without this a producer resuming more than Window epochs past -1
+		// waits for processors that wait for its commands.
+		e.progress(part, uint32(cp.Epoch))
+	}
 	if !ok {
 		cp = Checkpoint{Partition: part, Epoch: -1, LastGen: -1}
 		cf, _, err := e.admin.Offsets(ctx, e.topics.Commands, e.parts)
@@ -401,7 +414,7 @@ func (e *Engine) newProcessor(ctx context.Context, part int) (*processor, error)
 		cmds: map[uint32]*epochInputs{}, sagas: map[uint32]*epochInputs{},
 		genMarks: map[uint32]uint32{}, trMarks: map[uint32]*markSet{},
 		lastGen: cp.LastGen, epoch: uint32(cp.Epoch + 1), done: cp.Epoch,
-		cmdNext: cp.Commands, trNext: cp.Transfers,
+		cmdNext: cp.Commands, trNext: cp.Transfers, cmdDL: cp.DeadCommands, trDL: cp.DeadTransfers,
 		sent: make([]uint32, e.parts), stats: &Stats{}, hist: newHist(),
 	}
 	if err := p.rebuild(ctx, cp.Epoch); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -66,6 +67,7 @@ type processor struct {
 
 	cmdR, trR       *kafkabus.PartitionReader
 	cmdNext, trNext int64
+	cmdDL, trDL     int64 // input offsets below which garbage was dead-lettered
 	cmdPend, trPend pending
 
 	cmds     map[uint32]*epochInputs
@@ -157,6 +159,17 @@ func (p *processor) run(ctx context.Context) error {
 			if err := p.awaitSagas(ctx, e-1); err != nil {
 				return err
 			}
+			// Everything after the generator's last epoch is saga steps;
+			// the run is over once no partition sent any in an epoch.
+			// This is decided here, from marks every partition wrote for
+			// e-1, and not after processing e-1: a processor killed
+			// between epoch e-1's checkpoint and its Done checkpoint
+			// restarts at e, and must reach the same verdict without
+			// waiting for marks of epoch e that the partitions which
+			// already finished will never write.
+			if p.lastGen >= 0 && int64(e-1) >= p.lastGen && p.trMarks[e-1].total == 0 {
+				return p.writeCheckpoint(ctx, e-1, true)
+			}
 		}
 		if err := p.process(ctx, e); err != nil {
 			return err
@@ -165,17 +178,37 @@ func (p *processor) run(ctx context.Context) error {
 		p.done = int64(e)
 		delete(p.genMarks, e)
 		p.e.progress(p.part, e)
-		if p.lastGen >= 0 && int64(e) >= p.lastGen {
-			// Everything after the generator's last epoch is saga steps;
-			// the run is over when no partition sent any in this epoch.
-			if err := p.awaitSagas(ctx, e); err != nil {
-				return err
-			}
-			if p.trMarks[e].total == 0 {
-				return p.writeCheckpoint(ctx, e, true)
-			}
-		}
 		p.epoch++
+	}
+}
+
+// fetch returns the next record of r. kafka-go's reader keeps retrying by
+// itself but hands each error it gives up on to the caller once, then goes
+// on: a broker restart or an injected fetch error would otherwise end the
+// run. So a transient error is counted as a retry and the read repeated;
+// only an error the broker says will not go away ends the processor.
+func (p *processor) fetch(ctx context.Context, r *kafkabus.PartitionReader) (kafka.Message, error) {
+	backoff := 10 * time.Millisecond
+	for {
+		m, err := r.Fetch(ctx)
+		if err == nil {
+			return m, nil
+		}
+		if ctx.Err() != nil {
+			return m, ctx.Err()
+		}
+		var ke kafka.Error
+		if errors.Is(err, io.EOF) || errors.As(err, &ke) && !ke.Temporary() {
+			return m, err
+		}
+		p.e.retries.Add(1)
+		p.e.logf("partition %d: fetch failed, retrying: %v", p.part, err)
+		select {
+		case <-ctx.Done():
+			return m, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
 	}
 }
 
@@ -189,24 +222,24 @@ func (p *processor) genReady(e uint32) bool {
 
 func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 	for !p.genReady(e) {
-		m, err := p.cmdR.Fetch(ctx)
+		m, err := p.fetch(ctx, p.cmdR)
 		if err != nil {
 			return fmt.Errorf("partition %d: read commands: %w", p.part, err)
 		}
 		p.cmdNext = m.Offset + 1
 		var in input
 		if err := event.DecodeCommand(m.Value, &in.cmd); err != nil {
-			p.deadLetter(ctx, m, err.Error())
+			p.poison(ctx, m, &p.cmdDL, err.Error())
 			continue
 		}
 		if err := in.cmd.Validate(); err != nil {
-			p.deadLetter(ctx, m, err.Error())
+			p.poison(ctx, m, &p.cmdDL, err.Error())
 			continue
 		}
 		c := &in.cmd
 		if c.Type == event.CmdEpochMark {
 			if c.Source != -1 {
-				p.deadLetter(ctx, m, "epoch mark from a partition on the commands topic")
+				p.poison(ctx, m, &p.cmdDL, "epoch mark from a partition on the commands topic")
 				continue
 			}
 			if c.Epoch < p.epoch {
@@ -221,11 +254,11 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 			continue
 		}
 		if c.Type != event.CmdPay && c.Type != event.CmdOpenWallet {
-			p.deadLetter(ctx, m, "saga command "+c.Type.String()+" on the commands topic")
+			p.poison(ctx, m, &p.cmdDL, "saga command "+c.Type.String()+" on the commands topic")
 			continue
 		}
 		if ledger.Partition(c.Wallet, p.e.parts) != p.part {
-			p.deadLetter(ctx, m, fmt.Sprintf("wallet %d belongs to partition %d, not %d", c.Wallet, ledger.Partition(c.Wallet, p.e.parts), p.part))
+			p.poison(ctx, m, &p.cmdDL, fmt.Sprintf("wallet %d belongs to partition %d, not %d", c.Wallet, ledger.Partition(c.Wallet, p.e.parts), p.part))
 			continue
 		}
 		if c.Epoch < p.epoch {
@@ -251,24 +284,24 @@ func (p *processor) sagaReady(src uint32) bool {
 
 func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 	for !p.sagaReady(src) {
-		m, err := p.trR.Fetch(ctx)
+		m, err := p.fetch(ctx, p.trR)
 		if err != nil {
 			return fmt.Errorf("partition %d: read transfers: %w", p.part, err)
 		}
 		p.trNext = m.Offset + 1
 		var in input
 		if err := event.DecodeCommand(m.Value, &in.cmd); err != nil {
-			p.deadLetter(ctx, m, err.Error())
+			p.poison(ctx, m, &p.trDL, err.Error())
 			continue
 		}
 		if err := in.cmd.Validate(); err != nil {
-			p.deadLetter(ctx, m, err.Error())
+			p.poison(ctx, m, &p.trDL, err.Error())
 			continue
 		}
 		c := &in.cmd
 		if c.Type == event.CmdEpochMark {
 			if c.Source < 0 || int(c.Source) >= p.e.parts {
-				p.deadLetter(ctx, m, "epoch mark with a bad source on the transfers topic")
+				p.poison(ctx, m, &p.trDL, "epoch mark with a bad source on the transfers topic")
 				continue
 			}
 			if int64(c.Epoch)+1 <= p.done {
@@ -289,11 +322,11 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 			continue
 		}
 		if c.Type != event.CmdCredit && c.Type != event.CmdCompensate && c.Type != event.CmdRetry {
-			p.deadLetter(ctx, m, "command "+c.Type.String()+" on the transfers topic")
+			p.poison(ctx, m, &p.trDL, "command "+c.Type.String()+" on the transfers topic")
 			continue
 		}
 		if ledger.Partition(c.Wallet, p.e.parts) != p.part {
-			p.deadLetter(ctx, m, "saga record for a wallet of another partition")
+			p.poison(ctx, m, &p.trDL, "saga record for a wallet of another partition")
 			continue
 		}
 		if c.Epoch < p.epoch {
@@ -406,17 +439,41 @@ func (p *processor) writeCheckpoint(ctx context.Context, e uint32, done bool) er
 	}
 	cp := Checkpoint{
 		Partition: p.part, Epoch: int64(e), LastGen: p.lastGen, Done: done,
-		Commands:  p.cmdPend.restart(e, p.cmdNext),
-		Transfers: p.trPend.restart(e, p.trNext),
-		Events:    p.stats.Events, Wallets: p.book.Len(), WallMS: time.Now().UnixMilli(),
+		Commands:     p.cmdPend.restart(e, p.cmdNext),
+		Transfers:    p.trPend.restart(e, p.trNext),
+		DeadCommands: p.cmdDL, DeadTransfers: p.trDL,
+		Events: p.stats.Events, Wallets: p.book.Len(), WallMS: time.Now().UnixMilli(),
 	}
-	msgs = append(msgs, kafka.Message{Topic: p.e.topics.Checkpoints, Partition: p.part, Value: cp.encode()})
-	if err := p.e.write(ctx, msgs); err != nil {
-		return fmt.Errorf("partition %d epoch %d: write marks: %w", p.part, e, err)
+	// Marks first, checkpoint after, in two writes: one write to several
+	// partitions can land partly before a crash, and a checkpoint in the
+	// log whose marks are not would restart this processor past epoch e
+	// while the others wait forever for its mark. A mark without its
+	// checkpoint is harmless: the restarted processor redoes epoch e and
+	// writes the same mark again, which receivers count once.
+	if len(msgs) > 0 {
+		if err := p.e.write(ctx, msgs); err != nil {
+			return fmt.Errorf("partition %d epoch %d: write marks: %w", p.part, e, err)
+		}
+	}
+	if err := p.e.write(ctx, []kafka.Message{{Topic: p.e.topics.Checkpoints, Partition: p.part, Value: cp.encode()}}); err != nil {
+		return fmt.Errorf("partition %d epoch %d: write checkpoint: %w", p.part, e, err)
 	}
 	p.msgs = msgs[:0]
 	delete(p.trMarks, e-1)
 	return nil
+}
+
+// poison dead-letters an input record that cannot be processed. *next is
+// the input offset below which every such record was dead-lettered already
+// (kept in the checkpoint): a restarted processor rereads from its restart
+// offset, and must not dead-letter the same garbage a second time.
+func (p *processor) poison(ctx context.Context, m kafka.Message, next *int64, reason string) {
+	if m.Offset < *next {
+		p.stats.Stale++
+		return
+	}
+	*next = m.Offset + 1
+	p.deadLetter(ctx, m, reason)
 }
 
 func (p *processor) deadLetter(ctx context.Context, m kafka.Message, reason string) {
