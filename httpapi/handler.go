@@ -266,7 +266,7 @@ func (s *Server) accept(key string, req Request, cmd *event.Command) (uint64, *E
 		sh := s.idem.shard(key)
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		if e, ok := sh.m[key]; ok {
+		if e, ok := sh.get(key); ok {
 			if e.req != req {
 				return 0, errf(http.StatusConflict, CodeIdempotencyReused, "Idempotency-Key already used with another request")
 			}
@@ -274,7 +274,7 @@ func (s *Server) accept(key string, req Request, cmd *event.Command) (uint64, *E
 		}
 		id, apiErr := s.enqueue(req, cmd)
 		if apiErr == nil {
-			sh.m[key] = idemEntry{req: req, id: id}
+			sh.put(key, idemEntry{req: req, id: id}, s.idem.perGen)
 		}
 		return id, apiErr
 	}
@@ -406,12 +406,31 @@ func writeError(w http.ResponseWriter, e *Error) { writeJSON(w, e.Status, e) }
 
 // idemStore remembers which payment each Idempotency-Key started, and the
 // request it carried, so a retry gets the same payment and a reuse for
-// another request is refused.
-type idemStore struct{ sh [shards]idemShard }
+// another request is refused. It keeps the most recent keys (at least
+// Config.Retain of them) in two generations per shard, like the tracker.
+type idemStore struct {
+	sh     [shards]idemShard
+	perGen int
+}
 
 type idemShard struct {
-	mu sync.Mutex
-	m  map[string]idemEntry
+	mu     sync.Mutex
+	m, old map[string]idemEntry
+}
+
+func (s *idemShard) get(key string) (idemEntry, bool) {
+	if e, ok := s.m[key]; ok {
+		return e, true
+	}
+	e, ok := s.old[key]
+	return e, ok
+}
+
+func (s *idemShard) put(key string, e idemEntry, perGen int) {
+	if len(s.m) >= perGen {
+		s.old, s.m = s.m, make(map[string]idemEntry, perGen)
+	}
+	s.m[key] = e
 }
 
 type idemEntry struct {
@@ -419,8 +438,8 @@ type idemEntry struct {
 	id  uint64
 }
 
-func newIdemStore() *idemStore {
-	s := &idemStore{}
+func newIdemStore(retain int) *idemStore {
+	s := &idemStore{perGen: max(retain/shards, 1)}
 	for i := range s.sh {
 		s.sh[i].m = map[string]idemEntry{}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
 )
 
 // fixtures picks wallets and merchants of the test population.
@@ -340,5 +341,44 @@ func TestHealth(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal(OpenAPI, &doc); err != nil || doc["openapi"] != "3.0.3" {
 		t.Fatalf("openapi.json: %v", err)
+	}
+}
+
+// TestRetention: finished outcomes and idempotency keys are kept in two
+// generations, so the newest are always found and memory stays bounded.
+func TestRetention(t *testing.T) {
+	tr := newTracker(shards * 2) // two per shard and generation
+	var ids []uint64
+	for i := uint64(1); i <= shards*10; i++ {
+		id := IDBase + i
+		tr.register(Outcome{ID: id})
+		tr.observe(&event.Event{Type: event.ToppedUp, Command: id, Wallet: 1})
+		ids = append(ids, id)
+	}
+	if tr.outstanding.Load() != 0 {
+		t.Errorf("outstanding %d after every outcome", tr.outstanding.Load())
+	}
+	found := 0
+	for _, id := range ids {
+		if o, _, ok := tr.lookup(id); ok && o.Status == StatusSettled {
+			found++
+		}
+	}
+	if found < shards*2 || found > shards*4 {
+		t.Errorf("kept %d outcomes, want between %d and %d", found, shards*2, shards*4)
+	}
+	if _, _, ok := tr.lookup(ids[len(ids)-1]); !ok {
+		t.Error("the newest outcome was dropped")
+	}
+	st := newIdemStore(shards)
+	sh := st.shard("k")
+	for i := 0; i < 5; i++ {
+		sh.put(strconv.Itoa(i), idemEntry{id: uint64(i)}, st.perGen)
+	}
+	if _, ok := sh.get("4"); !ok {
+		t.Error("the newest key was dropped")
+	}
+	if _, ok := sh.get("0"); ok {
+		t.Error("an old key outlived two generations")
 	}
 }

@@ -62,6 +62,10 @@ type Config struct {
 	MaxInFlight int64
 	// MaxBody caps a request body (default MaxBody).
 	MaxBody int64
+	// Retain is how many finished payments GET /v1/payments/{id} and
+	// Idempotency-Key replays remember at least (default 1,000,000; up to
+	// twice as many are kept). The event log keeps everything.
+	Retain int
 	Logf    func(format string, args ...any)
 }
 
@@ -93,6 +97,9 @@ func (c *Config) setDefaults() {
 	if c.MaxBody == 0 {
 		c.MaxBody = MaxBody
 	}
+	if c.Retain == 0 {
+		c.Retain = 1_000_000
+	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
 	}
@@ -107,7 +114,7 @@ func (c *Config) Validate() error {
 		return errors.New("httpapi: no policy")
 	case c.Epoch < time.Millisecond:
 		return fmt.Errorf("epoch %s: want at least 1ms", c.Epoch)
-	case c.SyncTimeout < 0 || c.MaxInFlight < 0 || c.MaxBody < 0:
+	case c.SyncTimeout < 0 || c.MaxInFlight < 0 || c.MaxBody < 0 || c.Retain < 0:
 		return errors.New("httpapi: negative timeout or limit")
 	}
 	return nil
@@ -154,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, pop: gen.NewPopulation(cfg.Scenario), tr: newTracker(), idem: newIdemStore(), ready: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
+	s := &Server{cfg: cfg, pop: gen.NewPopulation(cfg.Scenario), tr: newTracker(cfg.Retain), idem: newIdemStore(cfg.Retain), ready: make(chan struct{}), done: make(chan struct{}), start: time.Now()}
 	s.bal = make([]atomic.Int64, len(s.pop.Wallets)+1)
 	ok := false
 	defer func() {

@@ -55,7 +55,10 @@ const shards = 64
 type shard struct {
 	mu       sync.Mutex
 	inflight map[uint64]*flight
-	done     map[uint64]Outcome
+	// Finished outcomes in two generations: when the newer holds its share
+	// of the retention, the older is dropped. Memory stays bounded on a
+	// long-running server and a lookup costs two map reads.
+	done, old map[uint64]Outcome
 }
 
 // tracker matches the engine's events to accepted payments. It is sharded
@@ -64,10 +67,13 @@ type shard struct {
 type tracker struct {
 	sh          [shards]shard
 	outstanding atomic.Int64
+	perGen      int // finished outcomes per shard and generation
 }
 
-func newTracker() *tracker {
-	t := &tracker{}
+// newTracker keeps at least retain finished outcomes (and at most twice
+// as many) for GET /v1/payments/{id}.
+func newTracker(retain int) *tracker {
+	t := &tracker{perGen: max(retain/shards, 1)}
 	for i := range t.sh {
 		t.sh[i].inflight = map[uint64]*flight{}
 		t.sh[i].done = map[uint64]Outcome{}
@@ -119,6 +125,9 @@ func (t *tracker) observe(e *event.Event) {
 		return
 	}
 	delete(s.inflight, e.Command)
+	if len(s.done) >= t.perGen {
+		s.old, s.done = s.done, make(map[uint64]Outcome, t.perGen)
+	}
 	s.done[e.Command] = *o
 	s.mu.Unlock()
 	t.outstanding.Add(-1)
@@ -133,7 +142,10 @@ func (t *tracker) lookup(id uint64) (Outcome, *flight, bool) {
 	if f := s.inflight[id]; f != nil {
 		return f.o, f, true
 	}
-	o, ok := s.done[id]
+	if o, ok := s.done[id]; ok {
+		return o, nil, true
+	}
+	o, ok := s.old[id]
 	return o, nil, ok
 }
 

@@ -35,6 +35,7 @@ type apiFlags struct {
 	async       bool
 	syncTimeout time.Duration
 	maxInFlight int64
+	retain      int
 	data        string
 	brokerAddr  string
 }
@@ -51,6 +52,7 @@ func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
 	fs.BoolVar(&f.async, "async", false, "answer 202 with the payment ID instead of waiting for the outcome (per request: Prefer: respond-sync)")
 	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
 	fs.Int64Var(&f.maxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")
+	fs.IntVar(&f.retain, "retain", 1_000_000, "finished payments and idempotency keys remembered (the log keeps everything)")
 	fs.StringVar(&f.data, "data", "", "embedded broker data dir (default: in memory)")
 	fs.StringVar(&f.brokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 }
@@ -96,7 +98,10 @@ func (f *apiFlags) config(name string) (httpapi.Config, error) {
 	cfg := httpapi.Config{
 		Scenario: sc, Policy: table, Bus: bus, DataDir: f.data, BrokerAddr: f.brokerAddr,
 		Topics: f.bus.topics(), Partitions: f.partitions, Epoch: f.epoch, Token: f.token,
-		Async: f.async, SyncTimeout: f.syncTimeout, MaxInFlight: f.maxInFlight,
+		Async: f.async, SyncTimeout: f.syncTimeout, MaxInFlight: f.maxInFlight, Retain: f.retain,
+	}
+	if f.retain < 1 {
+		return httpapi.Config{}, cli.Usagef("--retain %d: want at least 1", f.retain)
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
