@@ -66,7 +66,7 @@ type Config struct {
 	// Idempotency-Key replays remember at least (default 1,000,000; up to
 	// twice as many are kept). The event log keeps everything.
 	Retain int
-	Logf    func(format string, args ...any)
+	Logf   func(format string, args ...any)
 }
 
 func (c *Config) setDefaults() {
