@@ -186,6 +186,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
+	lessGC() // the attacker's garbage too
 
 	// The attacked server: a running one, the API in-process, or no-op.
 	target := f.target

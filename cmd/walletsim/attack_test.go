@@ -286,3 +286,18 @@ func TestParseRate(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// TestAttackScenarioSection: rate, duration, invalid share and shape come
+// from the scenario's attack section when no flag overrides them.
+func TestAttackScenarioSection(t *testing.T) {
+	dir := t.TempDir()
+	code, out := atkRun(t, "attack", "../../loadtest/testdata/spike-1111.yaml", "--scale", "0.05", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rep := atkReport(t, dir)
+	// 3 s at 100/s with 1 s at 4x: 600 requests planned.
+	if rep.Profile != "scenario" || rep.Planned != 600 || rep.Invalid.Requests == 0 || rep.Invalid.Refused != rep.Invalid.Requests {
+		t.Errorf("profile %s, planned %d, invalid %+v", rep.Profile, rep.Planned, rep.Invalid)
+	}
+}
