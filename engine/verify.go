@@ -121,7 +121,7 @@ func scanDecode(ctx context.Context, bus kafkabus.Config, topic string, p int, f
 		b = get()
 		return nil
 	}
-	err := kafkabus.Scan(ctx, bus, topic, p, from, to, func(_ int64, v []byte) error {
+	err := scanRetrying(ctx, bus, topic, p, from, to, func(_ int64, v []byte) error {
 		if isEvents {
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/walletsim/walletsim/kafkabus"
 	"github.com/walletsim/walletsim/runner"
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 func init() { rootCmd.AddCommand(newChaosCmd()) }
@@ -107,6 +108,9 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	sc, _, err := config.LoadScenario(name)
 	if err != nil {
 		return cli.Usage(err)
+	}
+	if sc.Faults != (scenario.Faults{}) {
+		return cli.Usagef("%s: chaos kills the engine, it does not inject broker faults: run a scenario with a faults key with `walletsim run`", name)
 	}
 	if f.kills < 0 || f.kills > 10_000 {
 		return cli.Usagef("--kills: want 0-10000, got %d", f.kills)
