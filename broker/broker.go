@@ -197,3 +197,18 @@ func (b *Broker) Cluster() *kfake.Cluster {
 	defer b.mu.Unlock()
 	return b.cluster
 }
+
+// Records is the number of records topic holds (0 if it does not exist),
+// read from the broker's own state: no client metadata cache in between,
+// so a topic deleted and recreated a moment ago counts right.
+func (b *Broker) Records(topic string) int64 {
+	c := b.Cluster()
+	if c == nil {
+		return 0
+	}
+	var n int64
+	for _, p := range c.PartitionInfos(topic) {
+		n += p.HighWatermark - p.LogStartOffset
+	}
+	return n
+}

@@ -214,6 +214,7 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	topics := kafkabus.DefaultTopics("chaos")
 	plan := killPlan(killSeed, f.kills)
 	runOut := filepath.Join(work, "run")
+	var finished time.Duration // how long the last attempt that ran to the end took
 	t0 = time.Now()
 	for attempt := 0; ; attempt++ {
 		if attempt > 3*f.kills+20 {
@@ -224,12 +225,20 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 			next = &plan[rep.Kills]
 		}
 		logPath := filepath.Join(logs, fmt.Sprintf("run-%02d.log", attempt))
-		kp, err := runKilled(ctx, self, runArgs("chaos", runOut, attempt == 0), logPath, next, rep.ReferenceEvents, rep.ReferenceS, func() int64 { return eventCount(ctx, admin, topics.Events) })
+		// Recovery kills land within the first 30% of the reference's
+		// duration; over a finished log, within the last clean attempt's.
+		span := rep.ReferenceS
+		if finished > 0 {
+			span = finished.Seconds() / 0.3
+		}
+		t := time.Now()
+		kp, err := runKilled(ctx, self, runArgs("chaos", runOut, attempt == 0), logPath, next, rep.ReferenceEvents, span, func() int64 { return b.Records(topics.Events) })
 		rep.Attempts = attempt + 1
 		if err != nil {
 			return fmt.Errorf("chaos: attempt %d: %w (log: %s)", attempt+1, err, logPath)
 		}
 		if kp == nil {
+			finished = time.Since(t)
 			if rep.Kills == len(plan) {
 				break
 			}
@@ -260,7 +269,7 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 		return fmt.Errorf("chaos: verify: %w", err)
 	}
 	applyAudit(sum, ar)
-	sum.DeadLetters = eventCount(ctx, admin, topics.DeadLetters)
+	sum.DeadLetters = b.Records(topics.DeadLetters)
 	rep.Digest = ar.Digest
 	rep.DigestMatch = ar.Digest == rep.ReferenceDigest
 	rep.VerifyOK = verifyOK(ar)
@@ -406,23 +415,6 @@ func runKilled(ctx context.Context, self string, args []string, logPath string, 
 			return kp, nil
 		}
 	}
-}
-
-// eventCount is the number of records in a topic (0 before it exists).
-func eventCount(ctx context.Context, admin *kafkabus.Client, topic string) int64 {
-	parts, err := admin.Partitions(ctx, topic)
-	if err != nil || parts == 0 {
-		return 0
-	}
-	first, next, err := admin.Offsets(ctx, topic, parts)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for p := range next {
-		n += next[p] - first[p]
-	}
-	return n
 }
 
 func readSummaryFile(dir string) (*runner.Summary, error) {
