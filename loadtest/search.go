@@ -36,12 +36,12 @@ type SearchResult struct {
 // target at each rate in turn, so that they share the machine's
 // conditions: a rate is sustained when the target answered at least 99%
 // of requests as defined, dropped under 1%, kept the rate within 1% and had
-// a p99 latency under maxP99. A failed rate is tried once more before the
-// target stops (a machine shared with other work has bad seconds); the
-// search ends when every target has stopped.
-func Search(ctx context.Context, base Options, targets []SearchTarget, start, factor, limit float64, maxP99 time.Duration, log io.Writer) (*SearchResult, error) {
+// a p99 latency under maxP99. A failed rate is tried up to retries more
+// times before the target stops (a machine shared with other work has bad
+// seconds); the search ends when every target has stopped.
+func Search(ctx context.Context, base Options, targets []SearchTarget, start, factor, limit float64, maxP99 time.Duration, retries int, log io.Writer) (*SearchResult, error) {
 	res := &SearchResult{MaxP99MS: float64(maxP99) / 1e6, Best: map[string]float64{}}
-	done, failed := map[string]bool{}, map[string]bool{}
+	done, failed := map[string]bool{}, map[string]int{}
 	row := "%-12s %9s %11s %8s %8s %8s %8s  %s\n"
 	fmt.Fprintf(log, row, "target", "rate/s", "achieved/s", "p50 ms", "p99 ms", "success", "dropped", "sustained")
 	for rate := start; rate <= limit && len(done) < len(targets); rate *= factor {
@@ -76,8 +76,8 @@ func Search(ctx context.Context, base Options, targets []SearchTarget, start, fa
 			case st.Sustained:
 				res.Best[tg.Name] = rate
 				delete(failed, tg.Name)
-			case !failed[tg.Name]:
-				failed[tg.Name] = true
+			case failed[tg.Name] < retries:
+				failed[tg.Name]++
 				goto retry
 			default:
 				done[tg.Name] = true

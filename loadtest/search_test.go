@@ -23,7 +23,7 @@ func TestSearch(t *testing.T) {
 	// A p99 bound no loopback no-op misses: the test checks the walk, not
 	// the machine.
 	res, err := Search(t.Context(), Options{Scenario: quickstart(t), Shape: shape}, []SearchTarget{{"a", a.URL}, {"b", b.URL}},
-		50, 2, 200, time.Minute, &log)
+		50, 2, 200, time.Minute, 1, &log)
 	if err != nil {
 		t.Fatal(err)
 	}

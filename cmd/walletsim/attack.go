@@ -43,6 +43,7 @@ type attackFlags struct {
 	maxP99       time.Duration
 	step         float64
 	maxRate      float64
+	retries      int
 }
 
 func newAttackCmd() *cobra.Command {
@@ -87,6 +88,7 @@ invariants; 2: bad arguments.`,
 	fs.DurationVar(&f.maxP99, "max-p99", 25*time.Millisecond, "with --find-max: the p99 latency a sustained rate stays under")
 	fs.Float64Var(&f.step, "step", 1.25, "with --find-max: rate factor between steps")
 	fs.Float64Var(&f.maxRate, "max-rate", 200_000, "with --find-max: highest rate tried")
+	fs.IntVar(&f.retries, "retries", 2, "with --find-max: tries of a failed rate before a target stops")
 	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
 	f.api.register(fs, false)
 	return cmd
@@ -337,7 +339,7 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 	}
 	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: "http://" + ln.Addr().String()}}
 	fmt.Fprintf(cmd.OutOrStdout(), "rate search: %s per step from %.0f/s, x%.2f, p99 under %s\n", opts.Shape.Duration, rate, f.step, f.maxP99)
-	res, err := loadtest.Search(ctx, opts, targets, rate, f.step, f.maxRate, f.maxP99, cmd.OutOrStdout())
+	res, err := loadtest.Search(ctx, opts, targets, rate, f.step, f.maxRate, f.maxP99, f.retries, cmd.OutOrStdout())
 	if err != nil {
 		return err
 	}
