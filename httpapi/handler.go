@@ -230,7 +230,7 @@ func (s *Server) command(r Request) (event.Command, *Error) {
 		want = payer.Region.Home()
 	}
 	if r.Currency != want {
-		return c, errf(http.StatusUnprocessableEntity, CodeCurrencyMismatch, "currency "+r.Currency.String()+": this "+kindNoun(r.Kind)+" is priced in "+want.String())
+		return c, errf(http.StatusUnprocessableEntity, CodeCurrencyMismatch, "currency "+r.Currency.String()+": want "+want.String()+", "+whose(r.Kind))
 	}
 	c.Wallet = r.Wallet
 	c.Candidates[0], c.NCandidates = r.Wallet, 1
@@ -248,16 +248,17 @@ func (s *Server) command(r Request) (event.Command, *Error) {
 	return c, nil
 }
 
-func kindNoun(k sim.Kind) string {
+// whose names where the wanted currency comes from.
+func whose(k sim.Kind) string {
 	switch k {
 	case sim.Transit:
-		return "fare"
+		return "the currency of Hong Kong transit fares"
 	case sim.TopUp:
-		return "wallet"
+		return "the wallet's currency"
 	case sim.P2P, sim.RedPacket, sim.CrossTransfer:
-		return "payee wallet"
+		return "the payee wallet's currency (what it receives)"
 	}
-	return "merchant"
+	return "the merchant's currency (the price)"
 }
 
 // accept hands a command to the engine, once per idempotency key.

@@ -202,19 +202,26 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go s.run(rctx)
+	s.src.stop = rctx.Done()
+	go s.run(rctx, cancel)
 	ok = true
 	return s, nil
 }
 
-func (s *Server) run(ctx context.Context) {
+func (s *Server) run(ctx context.Context, cancel context.CancelFunc) {
 	defer close(s.done)
 	prodErr := make(chan error, 1)
 	go func() {
 		_, err := s.eng.Produce(ctx, s.src, 0)
+		if err != nil {
+			cancel()
+		}
 		prodErr <- err
 	}()
 	_, err := s.eng.Process(ctx, nil)
+	if err != nil {
+		cancel() // the producer would wait for processors that are gone
+	}
 	perr := <-prodErr
 	if err == nil {
 		err = perr

@@ -36,6 +36,9 @@ type liveSource struct {
 	closed  bool
 	wake    chan struct{} // a request arrived, or the source closed
 	last    time.Time     // when the previous epoch closed
+	// stop ends the wait of an engine that will never take another epoch
+	// (its processors failed, or the server was cancelled).
+	stop <-chan struct{}
 }
 
 func newLiveSource(pop *gen.Population, clock ledger.Clock, length time.Duration, busy func() bool, done func() int64) *liveSource {
@@ -107,7 +110,11 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 			time.Sleep(d)
 		}
 		for int64(e)-s.done() > lead && !s.isClosed() {
-			time.Sleep(200 * time.Microsecond)
+			select {
+			case <-s.stop:
+				return buf, true
+			case <-time.After(200 * time.Microsecond):
+			}
 		}
 		s.mu.Lock()
 		if len(s.pending) > 0 || s.closed || s.busy() {
@@ -116,7 +123,11 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 		s.mu.Unlock()
 		// Idle: nothing to carry and nothing in flight, so no epoch is
 		// needed; sleep until a request (or shutdown) arrives.
-		<-s.wake
+		select {
+		case <-s.wake:
+		case <-s.stop:
+			return buf, true
+		}
 	}
 	closed := s.closed
 	// Every command of an epoch takes the epoch's first millisecond: the
