@@ -98,7 +98,9 @@ func runFaultsResult(cmd *cobra.Command, out string, res *runner.Result) error {
 	}
 	in.Stop()
 	rep := in.Report()
-	fmt.Fprintf(cmd.OutOrStdout(), "faults: injected %d produce, %d fetch, %d commit errors, %d delayed requests, %d broker restarts; the run retried %d requests\n",
+	// Fetch errors mostly do not show in retries: kafka-go's reader
+	// reconnects after NOT_LEADER_OR_FOLLOWER by itself.
+	fmt.Fprintf(cmd.OutOrStdout(), "faults: injected %d produce, %d fetch, %d commit errors, %d delayed requests, %d broker restarts; %d requests retried by the engine (the reader absorbs fetch errors by reconnecting)\n",
 		rep.ProduceErrors, rep.FetchErrors, rep.CommitErrors, rep.DelayedRequests, rep.Restarts, res.Summary.Retries)
 	if out == "" {
 		return nil
