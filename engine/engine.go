@@ -83,7 +83,8 @@ type Engine struct {
 	cfg    Config
 	topics kafkabus.Topics
 	parts  int
-	w      *kafka.Writer
+	w      *kafka.Writer // bulk: commands, events, saga records
+	ctl    *kafka.Writer // control: marks, checkpoints, progress, dead letters
 	admin  *kafkabus.Client
 
 	produced    atomic.Int64 // payments written by the producer
@@ -109,11 +110,23 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Control records (epoch marks, checkpoints, producer progress, dead
+	// letters) go one or a few per partition; kafka-go allocates and zeroes
+	// room for BatchSize messages per batch, so they get a writer of their
+	// own with small batches instead of paying for 4096 slots each.
+	ctl, err := kafkabus.NewWriter(cfg.Bus)
+	if err != nil {
+		return nil, err
+	}
+	ctl.BatchSize = 64
+	if err != nil {
+		return nil, err
+	}
 	admin, err := kafkabus.NewClient(cfg.Bus)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, topics: cfg.Topics, parts: cfg.Partitions, w: w, admin: admin, doneEp: make([]int64, cfg.Partitions)}
+	e := &Engine{cfg: cfg, topics: cfg.Topics, parts: cfg.Partitions, w: w, ctl: ctl, admin: admin, doneEp: make([]int64, cfg.Partitions)}
 	for i := range e.doneEp {
 		e.doneEp[i] = -1
 	}
@@ -122,7 +135,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Close releases the writer.
-func (e *Engine) Close() error { return e.w.Close() }
+func (e *Engine) Close() error { return errors.Join(e.w.Close(), e.ctl.Close()) }
 
 // Partitions is the partition count.
 func (e *Engine) Partitions() int { return e.parts }
@@ -149,7 +162,7 @@ func (e *Engine) DeadLetters() int64 { return e.deadLetters.Load() }
 // write (its Stats reset on every read, so they are folded in here) and
 // fetches repeated after an error.
 func (e *Engine) Retries() int64 {
-	e.retries.Add(e.w.Stats().Retries)
+	e.retries.Add(e.w.Stats().Retries + e.ctl.Stats().Retries)
 	return e.retries.Load()
 }
 
@@ -208,12 +221,22 @@ func (e *Engine) WaitDone(ctx context.Context, poll time.Duration) error {
 	}
 }
 
-// write appends messages, retrying until the cluster takes them: a broker
-// restart or an injected error delays a run but never drops a record.
+// write appends bulk records (commands, events, saga steps); writeControl
+// appends the few control records. Both retry until the cluster takes the
+// records: a broker restart or an injected error delays a run but never
+// drops one.
 func (e *Engine) write(ctx context.Context, msgs []kafka.Message) error {
+	return e.writeWith(ctx, e.w, msgs)
+}
+
+func (e *Engine) writeControl(ctx context.Context, msgs []kafka.Message) error {
+	return e.writeWith(ctx, e.ctl, msgs)
+}
+
+func (e *Engine) writeWith(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 	backoff := 20 * time.Millisecond
 	for {
-		err := e.w.WriteMessages(ctx, msgs...)
+		err := w.WriteMessages(ctx, msgs...)
 		if err == nil {
 			return nil
 		}

@@ -451,11 +451,11 @@ func (p *processor) writeCheckpoint(ctx context.Context, e uint32, done bool) er
 	// checkpoint is harmless: the restarted processor redoes epoch e and
 	// writes the same mark again, which receivers count once.
 	if len(msgs) > 0 {
-		if err := p.e.write(ctx, msgs); err != nil {
+		if err := p.e.writeControl(ctx, msgs); err != nil {
 			return fmt.Errorf("partition %d epoch %d: write marks: %w", p.part, e, err)
 		}
 	}
-	if err := p.e.write(ctx, []kafka.Message{{Topic: p.e.topics.Checkpoints, Partition: p.part, Value: cp.encode()}}); err != nil {
+	if err := p.e.writeControl(ctx, []kafka.Message{{Topic: p.e.topics.Checkpoints, Partition: p.part, Value: cp.encode()}}); err != nil {
 		return fmt.Errorf("partition %d epoch %d: write checkpoint: %w", p.part, e, err)
 	}
 	p.msgs = msgs[:0]
@@ -488,7 +488,7 @@ func (p *processor) deadLetter(ctx context.Context, m kafka.Message, reason stri
 			{Key: "source_offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
 		},
 	}
-	if err := p.e.write(ctx, []kafka.Message{dl}); err != nil && !errors.Is(err, context.Canceled) {
+	if err := p.e.writeControl(ctx, []kafka.Message{dl}); err != nil && !errors.Is(err, context.Canceled) {
 		p.e.logf("partition %d: dead letter not written: %v", p.part, err)
 	}
 }

@@ -102,7 +102,7 @@ func (e *Engine) Produce(ctx context.Context, src Source, from uint32) (ProduceS
 			v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: enc.counts[q], Last: enc.last})
 			marks[q] = kafka.Message{Topic: e.topics.Commands, Partition: q, Value: v}
 		}
-		if err := e.write(ctx, marks); err != nil {
+		if err := e.writeControl(ctx, marks); err != nil {
 			return st, err
 		}
 		// The progress record goes only after every mark is acknowledged,
@@ -111,7 +111,7 @@ func (e *Engine) Produce(ctx context.Context, src Source, from uint32) (ProduceS
 		// resume past an epoch some partition never saw the end of.
 		prog := strconv.AppendUint([]byte(`{"epoch":`), uint64(enc.epoch), 10)
 		prog = append(strconv.AppendBool(append(prog, `,"last":`...), enc.last), '}')
-		if err := e.write(ctx, []kafka.Message{{Topic: e.topics.Producer, Partition: 0, Value: prog}}); err != nil {
+		if err := e.writeControl(ctx, []kafka.Message{{Topic: e.topics.Producer, Partition: 0, Value: prog}}); err != nil {
 			return st, err
 		}
 		st.Commands += int64(len(enc.msgs))

@@ -12,6 +12,7 @@ import "time"
 func (e *Engine) SetWriterBatch(timeout time.Duration, size int) {
 	if timeout > 0 {
 		e.w.BatchTimeout = timeout
+		e.ctl.BatchTimeout = timeout
 	}
 	if size > 0 {
 		e.w.BatchSize = size
