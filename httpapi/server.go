@@ -45,7 +45,7 @@ type Config struct {
 	// (default 500µs: each payment crosses three sequential writes, and
 	// a person waits on each).
 	BatchTimeout time.Duration
-	// BatchSize caps the messages of one produce batch (default 128: an
+	// BatchSize caps the messages of one produce batch (default 64: an
 	// epoch's records per partition rarely fill it, and kafka-go zeroes
 	// room for the full size on every batch).
 	BatchSize int
@@ -86,7 +86,7 @@ func (c *Config) setDefaults() {
 		c.BatchTimeout = 20 * time.Microsecond
 	}
 	if c.BatchSize == 0 {
-		c.BatchSize = 128
+		c.BatchSize = 64
 	}
 	if c.SyncTimeout == 0 {
 		c.SyncTimeout = 10 * time.Second

@@ -3,9 +3,11 @@ package loadtest
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -39,6 +41,26 @@ type Options struct {
 	Nonce string
 	// Progress, if set, gets a line per second.
 	Progress io.Writer
+	// Client, if set, carries the requests, and its connections outlive
+	// the attack (a rate search reuses them); otherwise Attack makes one
+	// and closes its connections at the end.
+	Client *http.Client
+}
+
+// NewClient is an HTTP client for attacks on one target: keep-alive, up to
+// conns connections, and no HTTP/2 (vegeta's defaults, made here so that
+// the connections can be closed or reused).
+func NewClient(conns int, timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment, DialContext: d.DialContext,
+			MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: 30 * time.Second,
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // Attack runs the attack: it paces requests from the scenario's stream by
@@ -83,17 +105,21 @@ func Attack(ctx context.Context, o Options) (*Report, error) {
 	enc := vegeta.NewEncoder(bw)
 
 	shape := o.Shape.Scaled(1 / float64(o.Shards))
+	client := o.Client
+	if client == nil {
+		// Closed at the end: an idle connection per worker would
+		// otherwise hold two file descriptors (in-process) until it times
+		// out, and a series of attacks runs out of them.
+		client = NewClient(int(min(o.MaxWorkers, 10_000)), o.Timeout)
+		defer client.CloseIdleConnections()
+	}
 	atk := vegeta.NewAttacker(
-		vegeta.Timeout(o.Timeout),
+		vegeta.Client(client),
 		vegeta.Workers(64),
 		vegeta.MaxWorkers(o.MaxWorkers),
-		vegeta.Connections(int(min(o.MaxWorkers, 10_000))),
-		vegeta.KeepAlive(true),
-		vegeta.HTTP2(false),
 		// Answers are small; a cap keeps results.bin small even when a
 		// target misbehaves.
 		vegeta.MaxBody(1024),
-		vegeta.Redirects(vegeta.NoFollow),
 	)
 	agg := NewAggregator()
 	began := time.Now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 )
 
@@ -36,12 +37,20 @@ type SearchResult struct {
 // target at each rate in turn, so that they share the machine's
 // conditions: a rate is sustained when the target answered at least 99%
 // of requests as defined, dropped under 1%, kept the rate within 1% and had
-// a p99 latency under maxP99. A failed rate is tried up to retries more
+// a p99 latency under maxP99. Each step follows a one-second warm-up at
+// its rate on the same connections, not counted: the first requests of
+// an attack pay for connecting and for the server's first collections.
+// A failed rate is tried up to retries more
 // times before the target stops (a machine shared with other work has bad
 // seconds); the search ends when every target has stopped.
 func Search(ctx context.Context, base Options, targets []SearchTarget, start, factor, limit float64, maxP99 time.Duration, retries int, log io.Writer) (*SearchResult, error) {
 	res := &SearchResult{MaxP99MS: float64(maxP99) / 1e6, Best: map[string]float64{}}
 	done, failed := map[string]bool{}, map[string]int{}
+	clients := map[string]*http.Client{}
+	for _, tg := range targets {
+		clients[tg.Name] = NewClient(int(min(max(base.MaxWorkers, 1), 10_000)), max(base.Timeout, time.Second))
+		defer clients[tg.Name].CloseIdleConnections()
+	}
 	row := "%-12s %9s %11s %8s %8s %8s %8s  %s\n"
 	fmt.Fprintf(log, row, "target", "rate/s", "achieved/s", "p50 ms", "p99 ms", "success", "dropped", "sustained")
 	for rate := start; rate <= limit && len(done) < len(targets); rate *= factor {
@@ -58,7 +67,14 @@ func Search(ctx context.Context, base Options, targets []SearchTarget, start, fa
 				return res, err
 			}
 			o := base
-			o.Target, o.Shape, o.Out, o.Progress = tg.URL, shape, "", nil
+			o.Target, o.Out, o.Progress, o.Client = tg.URL, "", nil, clients[tg.Name]
+			if o.Shape, err = ProfileShape("constant", rate, time.Second, 1); err != nil {
+				return res, err
+			}
+			if _, err := Attack(ctx, o); err != nil {
+				return res, err
+			}
+			o.Shape = shape
 			r, err := Attack(ctx, o)
 			if err != nil {
 				return res, err
