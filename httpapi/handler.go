@@ -271,7 +271,11 @@ func (s *Server) accept(key string, req Request, cmd *event.Command) (uint64, *E
 			if e.req != req {
 				return 0, errf(http.StatusConflict, CodeIdempotencyReused, "Idempotency-Key already used with another request")
 			}
-			return e.id, nil
+			if _, _, known := s.tr.lookup(e.id); known {
+				return e.id, nil
+			}
+			// The payment has aged out of the outcomes kept (Retain): the
+			// key has expired with it, and the request is a new payment.
 		}
 		id, apiErr := s.enqueue(req, cmd)
 		if apiErr == nil {
