@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -345,27 +344,8 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 	return nil
 }
 
-// order is the one order every processor applies an epoch's records in:
-// saga steps first (they carry the epoch's start time), then commands by
-// simulated time, then ID. Equal keys are duplicates.
-func order(a, b *input) int {
-	if c := cmp.Compare(a.cmd.SimTime, b.cmd.SimTime); c != 0 {
-		return c
-	}
-	if a.saga != b.saga {
-		if a.saga {
-			return -1
-		}
-		return 1
-	}
-	if c := cmp.Compare(a.cmd.ID, b.cmd.ID); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.cmd.Type, b.cmd.Type); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.cmd.Attempt, b.cmd.Attempt)
-}
+// order is ledger.Order on inputs: the determinism contract.
+func order(a, b *input) int { return ledger.Order(&a.cmd, a.saga, &b.cmd, b.saga) }
 
 func (p *processor) process(ctx context.Context, e uint32) error {
 	var items []input

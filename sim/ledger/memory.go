@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -106,24 +105,7 @@ func (m *Memory) Run(src Source) error {
 				continue
 			}
 			empty = false
-			slices.SortStableFunc(items, func(a, b item) int {
-				if c := cmp.Compare(a.cmd.SimTime, b.cmd.SimTime); c != 0 {
-					return c
-				}
-				if a.saga != b.saga {
-					if a.saga {
-						return -1
-					}
-					return 1
-				}
-				if c := cmp.Compare(a.cmd.ID, b.cmd.ID); c != 0 {
-					return c
-				}
-				if c := cmp.Compare(a.cmd.Type, b.cmd.Type); c != 0 {
-					return c
-				}
-				return cmp.Compare(a.cmd.Attempt, b.cmd.Attempt)
-			})
+			slices.SortStableFunc(items, func(a, b item) int { return Order(&a.cmd, a.saga, &b.cmd, b.saga) })
 			sink := memSink{m: m, next: &pending}
 			for i := range items {
 				if err := m.Books[p].Handle(&items[i].cmd, sink); err != nil {
