@@ -44,11 +44,8 @@ func newDeadLettersCmd() *cobra.Command {
 		Short: "Print the records the engine dead-lettered, with their reasons, as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.config()
+			bus, err := bf.external(cmd)
 			if err != nil {
-				return err
-			}
-			if err := needBrokers(bus, cmd); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

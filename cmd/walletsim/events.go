@@ -95,11 +95,8 @@ func newEventsTailCmd() *cobra.Command {
 		Short: "Print events as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.config()
+			bus, err := bf.external(cmd)
 			if err != nil {
-				return err
-			}
-			if err := needBrokers(bus, cmd); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -49,6 +49,16 @@ func (b *busFlags) config() (kafkabus.Config, error) {
 	return c, nil
 }
 
+// external is config for commands that read an existing log: they need a
+// standing cluster, since an embedded broker would be empty.
+func (b *busFlags) external(cmd *cobra.Command) (kafkabus.Config, error) {
+	c, err := b.config()
+	if err != nil {
+		return c, err
+	}
+	return c, needBrokers(c, cmd)
+}
+
 func (b *busFlags) topics() kafkabus.Topics { return kafkabus.DefaultTopics(b.prefix) }
 
 func needBrokers(c kafkabus.Config, cmd *cobra.Command) error {

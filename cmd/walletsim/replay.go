@@ -29,11 +29,8 @@ log digest (as 'verify' computes it) and a digest of the final state (as
 it starts from the snapshots there and writes new ones at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.config()
+			bus, err := bf.external(cmd)
 			if err != nil {
-				return err
-			}
-			if err := needBrokers(bus, cmd); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

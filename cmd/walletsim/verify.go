@@ -27,11 +27,8 @@ nothing left in suspense, exactly one outcome per command. Exit 1 if any
 fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.config()
+			bus, err := bf.external(cmd)
 			if err != nil {
-				return err
-			}
-			if err := needBrokers(bus, cmd); err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
