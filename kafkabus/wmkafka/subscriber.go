@@ -99,15 +99,7 @@ func (c *SubscriberConfig) setDefaults() {
 	if c.CommitTimeout == 0 {
 		c.CommitTimeout = 10 * time.Second
 	}
-	if c.TopicPartitions == 0 {
-		c.TopicPartitions = 8
-	}
-	if c.ReplicationFactor == 0 {
-		c.ReplicationFactor = 1
-	}
-	if c.AdminTimeout == 0 {
-		c.AdminTimeout = 10 * time.Second
-	}
+	topicDefaults(&c.TopicPartitions, &c.ReplicationFactor, &c.AdminTimeout)
 	if c.Logger == nil {
 		c.Logger = watermill.NopLogger{}
 	}

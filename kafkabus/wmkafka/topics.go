@@ -59,3 +59,18 @@ func (c *topicCreator) ensure(ctx context.Context, topic string) error {
 	c.known.Store(topic, struct{}{})
 	return nil
 }
+
+// topicDefaults fills the topic-creation settings both configs share:
+// 8 partitions, replication factor 1 (the embedded broker has one node),
+// a 10 s bound on CreateTopics.
+func topicDefaults(partitions, replication *int, adminTimeout *time.Duration) {
+	if *partitions == 0 {
+		*partitions = 8
+	}
+	if *replication == 0 {
+		*replication = 1
+	}
+	if *adminTimeout == 0 {
+		*adminTimeout = 10 * time.Second
+	}
+}
