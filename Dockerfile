@@ -12,7 +12,7 @@ COPY . .
 ARG VERSION=dev
 # CGO off: a static binary runs on the distroless base with no libc.
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/walletsim/walletsim/manifest.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/walletsim/walletsim/internal/manifest.Version=${VERSION}" \
       -o /out/walletsim ./cmd/walletsim
 
 FROM gcr.io/distroless/static-debian12:nonroot

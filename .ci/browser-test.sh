@@ -16,4 +16,4 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
 fi
 export WALLETSIM_BROWSER_TESTS=1
-exec go test -count=1 -run 'Browser' ./report/html "$@"
+exec go test -count=1 -run 'Browser' ./sim/report/html "$@"

@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 go build -o "$out/walletsim" ./cmd/walletsim
 "$out/walletsim" bench --payments 500000 --out "$out"
-"$out/walletsim" gate "$out/bench.json" --baseline perf/baseline-bench.json --thresholds perf/gate.yaml \
+"$out/walletsim" gate "$out/bench.json" --baseline loadtest/bench/baseline-bench.json --thresholds loadtest/bench/gate.yaml \
   --junit "$out/perf-junit.xml" --markdown "$out/perf.md"

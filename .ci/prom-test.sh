@@ -16,4 +16,4 @@ if ! command -v prometheus >/dev/null 2>&1 && [ ! -x /usr/bin/prometheus ]; then
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
 fi
 export WALLETSIM_PROM_TESTS=1
-exec go test -count=1 ./dashboards ./metrics ./compose "$@"
+exec go test -count=1 ./dashboards ./sim/metrics ./compose "$@"

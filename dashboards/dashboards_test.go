@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/walletsim/walletsim/metrics"
+	"github.com/walletsim/walletsim/sim/metrics"
 )
 
 // exported is every series name the binary can export: the metrics

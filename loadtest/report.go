@@ -16,7 +16,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"github.com/walletsim/walletsim/report/html"
+	"github.com/walletsim/walletsim/sim/report/html"
 )
 
 // Report is attack.json: what one attack (or several merged) measured.

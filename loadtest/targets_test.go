@@ -7,13 +7,13 @@ import (
 	"testing"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 func quickstart(t *testing.T) *scenario.Compiled {
 	t.Helper()
-	sc, _, err := config.LoadScenario("quickstart")
+	sc, _, err := scenarios.LoadScenario("quickstart")
 	if err != nil {
 		t.Fatal(err)
 	}

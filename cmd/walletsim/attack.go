@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/httpapi"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
 	"github.com/walletsim/walletsim/loadtest"
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/api"
 )
 
 func init() { rootCmd.AddCommand(newAttackCmd()) }
@@ -132,7 +132,7 @@ func parseShard(s string) (int, int, error) {
 
 func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	fs := cmd.Flags()
-	sc, _, err := config.LoadScenario(name)
+	sc, _, err := scenarios.LoadScenario(name)
 	if err != nil {
 		return cli.Usage(err)
 	}
@@ -192,7 +192,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 
 	// The attacked server: a running one, the API in-process, or no-op.
 	target := f.target
-	var api *httpapi.Server
+	var srv *api.Server
 	var hs *http.Server
 	if target == "" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -212,22 +212,22 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 			}
 			cfg.Token = "" // in-process: nobody else can reach it
 			sc = cfg.Scenario
-			if api, hs, err = startAPI(ctx, cfg, ln); err != nil {
+			if srv, hs, err = startAPI(ctx, cfg, ln); err != nil {
 				return err
 			}
 			defer func() {
-				if api != nil {
+				if srv != nil {
 					hs.Close()
-					api.Close(context.Background())
+					srv.Close(context.Background())
 				}
 			}()
 			if !f.quiet {
-				fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, api.Wallets())
+				fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
 			}
 			select {
-			case <-api.Ready():
-			case <-api.Done():
-				return fmt.Errorf("in-process server stopped: %v", api.Err())
+			case <-srv.Ready():
+			case <-srv.Done():
+				return fmt.Errorf("in-process server stopped: %v", srv.Err())
 			case <-ctx.Done():
 				return ctx.Err()
 			}
@@ -237,10 +237,10 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	} else if fs.Changed("scale") && f.api.scale != 1 {
 		// The requests must name the target's wallets: same scenario, same scale.
 		s := *sc.Scenario
-		if err := httpapi.ScalePopulation(&s, f.api.scale); err != nil {
+		if err := api.ScalePopulation(&s, f.api.scale); err != nil {
 			return cli.Usagef("--scale: %v", err)
 		}
-		if sc, err = config.Recompile(config.Source{Name: name}, &s); err != nil {
+		if sc, err = scenarios.Recompile(scenarios.File{Name: name}, &s); err != nil {
 			return cli.Usage(err)
 		}
 	}
@@ -249,7 +249,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
 	}
 	if f.findMax {
-		return findMax(ctx, cmd, f, opts, rate, api, hs)
+		return findMax(ctx, cmd, f, opts, rate, srv, hs)
 	}
 	if !f.quiet {
 		opts.Progress = cmd.ErrOrStderr()
@@ -259,9 +259,9 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if err != nil {
 		return err
 	}
-	if api != nil {
-		fin, err := stopAPI(api, hs)
-		api = nil
+	if srv != nil {
+		fin, err := stopAPI(srv, hs)
+		srv = nil
 		if err != nil {
 			return fmt.Errorf("after the attack: %w", err)
 		}
@@ -322,7 +322,7 @@ func attackVerdict(rep *loadtest.Report, minSuccess float64) error {
 
 // findMax runs the rate search of docs/PERFORMANCE.md: the API and a no-op
 // handler under the same attacker, alternating at every rate.
-func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Options, rate float64, api *httpapi.Server, hs *http.Server) error {
+func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Options, rate float64, srv *api.Server, hs *http.Server) error {
 	if f.step <= 1 || f.maxP99 <= 0 {
 		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
 	}
@@ -343,8 +343,8 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 	if err != nil {
 		return err
 	}
-	if api != nil {
-		fin, err := stopAPI(api, hs)
+	if srv != nil {
+		fin, err := stopAPI(srv, hs)
 		if err != nil {
 			return fmt.Errorf("after the search: %w", err)
 		}

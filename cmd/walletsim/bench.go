@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/bench"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/loadtest/bench"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 func init() { rootCmd.AddCommand(newBenchCmd()) }
@@ -46,7 +46,7 @@ DIR/bench.json for 'walletsim gate'.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := bench.Run(ctx, bench.Options{
-				Run:        runner.Options{Scenario: sc, Policy: table, PolicyName: pol.Name},
+				Run:        run.Options{Scenario: sc, Policy: table, PolicyName: pol.Name},
 				Partitions: partitions, CeilingMessages: ceilingN, DataDir: data,
 				Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) },
 			})

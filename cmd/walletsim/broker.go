@@ -8,8 +8,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/broker"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/sim/bus/embedded"
 )
 
 func init() { rootCmd.AddCommand(newBrokerCmd()) }
@@ -25,11 +25,11 @@ interrupted, so kcat, other walletsim processes and any Kafka client can
 connect. With --data the log persists across restarts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg := broker.Config{Addr: addr, DataDir: data, Partitions: partitions}
+			cfg := embedded.Config{Addr: addr, DataDir: data, Partitions: partitions}
 			if err := cfg.Validate(); err != nil {
 				return cli.Usage(err)
 			}
-			b, err := broker.Start(cfg)
+			b, err := embedded.Start(cfg)
 			if err != nil {
 				return err
 			}

@@ -19,13 +19,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/broker"
-	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
-	"github.com/walletsim/walletsim/kafkabus"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/bus"
+	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -69,7 +69,7 @@ type killPoint struct {
 // chaosSummary is summary.json: the run's summary, audited again after the
 // last restart, plus what chaos did.
 type chaosSummary struct {
-	*runner.Summary
+	*run.Summary
 	Chaos ChaosReport `json:"chaos"`
 }
 
@@ -105,7 +105,7 @@ arguments.`,
 func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	// Check the input here, so a typo exits 2 before anything starts; the
 	// child processes load the same files the same way.
-	sc, _, err := config.LoadScenario(name)
+	sc, _, err := scenarios.LoadScenario(name)
 	if err != nil {
 		return cli.Usage(err)
 	}
@@ -127,7 +127,7 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 		policy = f.policy
 	}
 	if policy != "" {
-		if _, _, _, err := config.LoadPolicy(policy); err != nil {
+		if _, _, _, err := scenarios.LoadPolicy(policy); err != nil {
 			return cli.Usage(err)
 		}
 	}
@@ -164,13 +164,13 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	defer stop()
 
 	// One broker for both runs, in this process: the child is what dies.
-	b, err := broker.Start(broker.Config{DataDir: filepath.Join(work, "broker")})
+	b, err := embedded.Start(embedded.Config{DataDir: filepath.Join(work, "broker")})
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	bus := kafkabus.Config{Brokers: []string{b.Addr()}}
-	admin, err := kafkabus.NewClient(bus)
+	bc := bus.Config{Brokers: []string{b.Addr()}}
+	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return err
 	}
@@ -207,11 +207,11 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	rep.ReferenceDigest, rep.ReferenceEvents = ref.Events.Digest, ref.Events.Written
 	// Its topics are no longer needed: free the broker's memory for the
 	// killed run.
-	_ = admin.DeleteTopics(ctx, append(kafkabus.DefaultTopics("chaos-ref").Partitioned(), "chaos-ref.deadletters", "chaos-ref.producer")...)
+	_ = admin.DeleteTopics(ctx, append(bus.DefaultTopics("chaos-ref").Partitioned(), "chaos-ref.deadletters", "chaos-ref.producer")...)
 	fmt.Fprintf(progress, "chaos: reference done in %.1fs: %d events, digest %s\n", rep.ReferenceS, rep.ReferenceEvents, rep.ReferenceDigest)
 
 	// The killed run.
-	topics := kafkabus.DefaultTopics("chaos")
+	topics := bus.DefaultTopics("chaos")
 	plan := killPlan(killSeed, f.kills)
 	runOut := filepath.Join(work, "run")
 	var finished time.Duration // how long the last attempt that ran to the end took
@@ -264,7 +264,7 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	}
 
 	// The audit, from the log alone, as `walletsim verify` does it.
-	_, ar, err := engine.Verify(ctx, bus, topics)
+	_, ar, err := engine.Verify(ctx, bc, topics)
 	if err != nil {
 		return fmt.Errorf("chaos: verify: %w", err)
 	}
@@ -417,12 +417,12 @@ func runKilled(ctx context.Context, self string, args []string, logPath string, 
 	}
 }
 
-func readSummaryFile(dir string) (*runner.Summary, error) {
+func readSummaryFile(dir string) (*run.Summary, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		return nil, err
 	}
-	var s runner.Summary
+	var s run.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "summary.json"), err)
 	}
@@ -432,7 +432,7 @@ func readSummaryFile(dir string) (*runner.Summary, error) {
 // applyAudit puts the final audit's verdict into the summary: the summary
 // the last child wrote came from the same log, but the verdict chaos
 // reports is its own.
-func applyAudit(s *runner.Summary, r audit.Report) {
+func applyAudit(s *run.Summary, r audit.Report) {
 	s.Payments.Attempted, s.Payments.Succeeded, s.Payments.Declined = r.Attempted, r.Succeeded, r.Declined
 	s.Events.Written, s.Events.Digest = r.Events, r.Digest
 	inv := &s.Invariants

@@ -8,10 +8,10 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/compare"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/run/compare"
 )
 
 type compareFlags struct {
@@ -72,7 +72,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 	var pols []compare.Policy
 	seen := map[string]string{}
 	for _, p := range f.policies {
-		table, pol, psrc, err := config.LoadPolicy(p)
+		table, pol, psrc, err := scenarios.LoadPolicy(p)
 		if err != nil {
 			return cli.Usage(err)
 		}
@@ -90,11 +90,11 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 	defer stop()
 	opts := compare.Options{
 		Scenario: sc, Policies: pols,
-		Run: runner.Options{Bus: bus, Topics: f.bus.topics(), Partitions: s.Partitions},
+		Run: run.Options{Bus: bus, Topics: f.bus.topics(), Partitions: s.Partitions},
 	}
 	if !f.quiet {
 		opts.Run.Progress, opts.Run.Terminal = os.Stderr, isTerminal(os.Stderr)
-		opts.OnRun = func(i int, p compare.Policy, res *runner.Result) {
+		opts.OnRun = func(i int, p compare.Policy, res *run.Result) {
 			sum := res.Summary
 			fmt.Fprintf(os.Stderr, "policy %d/%d %s: %d payments in %.2fs, acceptance %.2f%%, invariants ok %v\n",
 				i+1, len(pols), p.Name, sum.Payments.Attempted, sum.DurationS, 100*sum.Interop.AcceptanceRate, sum.Invariants.OK())

@@ -14,8 +14,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/kafkabus"
-	"github.com/walletsim/walletsim/kafkabus/wmkafka"
+	"github.com/walletsim/walletsim/sim/bus"
+	"github.com/walletsim/walletsim/sim/bus/wmkafka"
 )
 
 func init() { rootCmd.AddCommand(newDeadLettersCmd()) }
@@ -44,14 +44,14 @@ func newDeadLettersCmd() *cobra.Command {
 		Short: "Print the records the engine dead-lettered, with their reasons, as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.external(cmd)
+			bc, err := bf.external(cmd)
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
 			topic := bf.topics().DeadLetters
-			admin, err := kafkabus.NewClient(bus)
+			admin, err := bus.NewClient(bc)
 			if err != nil {
 				return err
 			}
@@ -72,11 +72,11 @@ func newDeadLettersCmd() *cobra.Command {
 			if total == 0 && !follow {
 				return nil
 			}
-			dialer, err := bus.Dialer()
+			dialer, err := bc.Dialer()
 			if err != nil {
 				return err
 			}
-			sub, err := wmkafka.NewSubscriber(wmkafka.SubscriberConfig{Brokers: bus.Brokers, Dialer: dialer, DisableTopicCreation: true})
+			sub, err := wmkafka.NewSubscriber(wmkafka.SubscriberConfig{Brokers: bc.Brokers, Dialer: dialer, DisableTopicCreation: true})
 			if err != nil {
 				return err
 			}

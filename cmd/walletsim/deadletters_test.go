@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/walletsim/walletsim/kafkabus"
+	"github.com/walletsim/walletsim/sim/bus"
 )
 
 // TestDeadLettersCommand reads dead letters in the engine's format (reason
@@ -17,16 +17,16 @@ func TestDeadLettersCommand(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	addr := startBroker(t)
-	bus := kafkabus.Config{Brokers: []string{addr}}
-	admin, err := kafkabus.NewClient(bus)
+	bc := bus.Config{Brokers: []string{addr}}
+	admin, err := bus.NewClient(bc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	topic := kafkabus.DefaultTopics("").DeadLetters
+	topic := bus.DefaultTopics("").DeadLetters
 	if err := admin.EnsureTopics(context.Background(), 1, topic); err != nil {
 		t.Fatal(err)
 	}
-	w, err := kafkabus.NewWriter(bus)
+	w, err := bus.NewWriter(bc)
 	if err != nil {
 		t.Fatal(err)
 	}

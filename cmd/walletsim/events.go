@@ -9,8 +9,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/kafkabus"
 	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/event"
 )
 
@@ -95,13 +95,13 @@ func newEventsTailCmd() *cobra.Command {
 		Short: "Print events as JSON lines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.external(cmd)
+			bc, err := bf.external(cmd)
 			if err != nil {
 				return err
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
-			admin, err := kafkabus.NewClient(bus)
+			admin, err := bus.NewClient(bc)
 			if err != nil {
 				return err
 			}
@@ -120,7 +120,7 @@ func newEventsTailCmd() *cobra.Command {
 			var n int64
 			var e event.Event
 			for p := 0; p < parts; p++ {
-				err := kafkabus.ReadRange(ctx, bus, topic, p, first[p], next[p], func(m kafka.Message) error {
+				err := bus.ReadRange(ctx, bc, topic, p, first[p], next[p], func(m kafka.Message) error {
 					if limit > 0 && n >= limit {
 						return errStop
 					}

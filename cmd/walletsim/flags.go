@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/kafkabus"
+	"github.com/walletsim/walletsim/sim/bus"
 	"golang.org/x/term"
 )
 
@@ -34,9 +34,9 @@ func (b *busFlags) register(fs *pflag.FlagSet) {
 
 // config builds the connection; the password only ever comes from the
 // environment, never a flag, so it stays out of shell history and ps.
-func (b *busFlags) config() (kafkabus.Config, error) {
-	c := kafkabus.Config{
-		Brokers: kafkabus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
+func (b *busFlags) config() (bus.Config, error) {
+	c := bus.Config{
+		Brokers: bus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
 		SASLPassword: os.Getenv("WALLETSIM_SASL_PASSWORD"), TLS: b.tls, TLSCAFile: b.tlsCA, TLSInsecure: b.tlsInsecure,
 	}
 	if len(c.Brokers) == 0 {
@@ -51,7 +51,7 @@ func (b *busFlags) config() (kafkabus.Config, error) {
 
 // external is config for commands that read an existing log: they need a
 // standing cluster, since an embedded broker would be empty.
-func (b *busFlags) external(cmd *cobra.Command) (kafkabus.Config, error) {
+func (b *busFlags) external(cmd *cobra.Command) (bus.Config, error) {
 	c, err := b.config()
 	if err != nil {
 		return c, err
@@ -59,9 +59,9 @@ func (b *busFlags) external(cmd *cobra.Command) (kafkabus.Config, error) {
 	return c, needBrokers(c, cmd)
 }
 
-func (b *busFlags) topics() kafkabus.Topics { return kafkabus.DefaultTopics(b.prefix) }
+func (b *busFlags) topics() bus.Topics { return bus.DefaultTopics(b.prefix) }
 
-func needBrokers(c kafkabus.Config, cmd *cobra.Command) error {
+func needBrokers(c bus.Config, cmd *cobra.Command) error {
 	if len(c.Brokers) == 0 {
 		return cli.Usagef("%s needs --brokers host:port (the embedded broker lives only as long as the command that started it; run `walletsim broker` for a standing one)", cmd.CommandPath())
 	}

@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/gate"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/loadtest/gate"
 )
 
 // runScenario runs a scenario once with a seed, writing its results under

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/paysim"
 	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/trace/paysim"
 )
 
 func init() { rootCmd.AddCommand(newImportCmd()) }

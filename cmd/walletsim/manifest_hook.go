@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
-	"github.com/walletsim/walletsim/manifest"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // collectManifest records what a result was measured on, for the gate's
@@ -19,7 +19,7 @@ func collectManifest(scenarioPath string, data []byte, seed int64, policy, broke
 func init() {
 	// gate --repeat runs the scenario through the same runner as `run`.
 	runScenario = func(ctx context.Context, name string, seed int64, outDir string) (string, error) {
-		read, src, err := config.ReadScenario(name)
+		read, src, err := scenarios.ReadScenario(name)
 		if err != nil {
 			return "", cli.Usage(err)
 		}
@@ -27,9 +27,9 @@ func init() {
 			read.Seed = seed
 		}
 		if read.Policy == "" {
-			read.Policy = config.DefaultPolicy
+			read.Policy = scenarios.DefaultPolicy
 		}
-		sc, err := config.Recompile(src, read)
+		sc, err := scenarios.Recompile(src, read)
 		if err != nil {
 			return "", cli.Usage(err)
 		}
@@ -38,7 +38,7 @@ func init() {
 		if err != nil {
 			return "", err
 		}
-		res, err := runner.Run(ctx, runner.Options{Scenario: sc, Policy: table, PolicyName: pol.Name, Partitions: s.Partitions, Fresh: true})
+		res, err := run.Run(ctx, run.Options{Scenario: sc, Policy: table, PolicyName: pol.Name, Partitions: s.Partitions, Fresh: true})
 		if err != nil {
 			return "", err
 		}

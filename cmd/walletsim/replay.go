@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/replay"
+	"github.com/walletsim/walletsim/sim/engine/replay"
 )
 
 func init() { rootCmd.AddCommand(newReplayCmd()) }

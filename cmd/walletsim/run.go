@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -52,9 +52,9 @@ var (
 	// presets).
 	runScenarioHooks []func(cmd *cobra.Command, s *scenario.Scenario) error
 	// runOptionHooks adjust the run (metrics, traces, workers).
-	runOptionHooks []func(cmd *cobra.Command, o *runner.Options) error
+	runOptionHooks []func(cmd *cobra.Command, o *run.Options) error
 	// runResultHooks see the finished run (reports, calibration).
-	runResultHooks []func(cmd *cobra.Command, out string, res *runner.Result) error
+	runResultHooks []func(cmd *cobra.Command, out string, res *run.Result) error
 )
 
 func newRunCmd() *cobra.Command {
@@ -107,7 +107,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := runner.Options{
+	opts := run.Options{
 		Scenario: sc, Policy: table, PolicyName: pol.Name, Bus: bus, DataDir: f.data, BrokerAddr: f.addr,
 		Topics: f.bus.topics(), Partitions: s.Partitions, Fresh: f.fresh,
 	}
@@ -122,7 +122,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 			return err
 		}
 	}
-	res, err := runner.Run(ctx, opts)
+	res, err := run.Run(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -5,9 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/walletsim/walletsim/calibration"
-	"github.com/walletsim/walletsim/runner"
 	"github.com/walletsim/walletsim/sim/gen"
+	"github.com/walletsim/walletsim/sim/report/calibration"
+	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -30,7 +30,7 @@ func init() {
 	runResultHooks = append(runResultHooks, calibrationResult)
 }
 
-func calibrationOptions(cmd *cobra.Command, o *runner.Options) error {
+func calibrationOptions(cmd *cobra.Command, o *run.Options) error {
 	runCal.col, runCal.sc = nil, nil // a previous Execute in the same process (tests)
 	if !runCal.on || tracing(cmd) {
 		return nil // a replayed trace has no scenario targets to meet
@@ -46,7 +46,7 @@ func calibrationOptions(cmd *cobra.Command, o *runner.Options) error {
 	return nil
 }
 
-func calibrationResult(cmd *cobra.Command, out string, _ *runner.Result) error {
+func calibrationResult(cmd *cobra.Command, out string, _ *run.Result) error {
 	if runCal.sc == nil {
 		return nil
 	}

@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/broker"
-	"github.com/walletsim/walletsim/engine"
-	"github.com/walletsim/walletsim/faults"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/faults"
+	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // A scenario's `faults:` key injects broker faults into the embedded
@@ -29,7 +29,7 @@ func init() {
 	runResultHooks = append(runResultHooks, runFaultsResult)
 }
 
-func runFaultsOptions(cmd *cobra.Command, o *runner.Options) error {
+func runFaultsOptions(cmd *cobra.Command, o *run.Options) error {
 	runFaults = nil // a previous Execute in the same process (tests)
 	cfg, err := faults.FromScenario(o.Scenario.Faults, o.Scenario.Seed)
 	if err != nil {
@@ -43,7 +43,7 @@ func runFaultsOptions(cmd *cobra.Command, o *runner.Options) error {
 	}
 	prevBroker, prevEngine := o.OnBroker, o.OnEngine
 	var eng atomic.Pointer[engine.Engine]
-	o.OnBroker = func(b *broker.Broker) error {
+	o.OnBroker = func(b *embedded.Broker) error {
 		if prevBroker != nil {
 			if err := prevBroker(b); err != nil {
 				return err
@@ -91,7 +91,7 @@ func runFaultsOptions(cmd *cobra.Command, o *runner.Options) error {
 	return nil
 }
 
-func runFaultsResult(cmd *cobra.Command, out string, res *runner.Result) error {
+func runFaultsResult(cmd *cobra.Command, out string, res *run.Result) error {
 	in := runFaults
 	if in == nil {
 		return nil

@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/manifest"
-	"github.com/walletsim/walletsim/metrics"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/metrics"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // run --metrics-addr serves Prometheus metrics while the run lasts, and
@@ -38,7 +38,7 @@ func init() {
 	runResultHooks = append(runResultHooks, runMetricsResult)
 }
 
-func runMetricsOptions(cmd *cobra.Command, o *runner.Options) error {
+func runMetricsOptions(cmd *cobra.Command, o *run.Options) error {
 	runMetrics.m, runMetrics.srv = nil, nil // a previous Execute in the same process (tests)
 	if runMetrics.addr == "" {
 		if cmd.Flags().Changed("metrics-hold") {
@@ -82,7 +82,7 @@ func runMetricsOptions(cmd *cobra.Command, o *runner.Options) error {
 	return nil
 }
 
-func runMetricsResult(cmd *cobra.Command, _ string, res *runner.Result) error {
+func runMetricsResult(cmd *cobra.Command, _ string, res *run.Result) error {
 	if runMetrics.m == nil {
 		return nil
 	}

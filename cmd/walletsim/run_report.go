@@ -12,10 +12,10 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/walletsim/walletsim/engine"
-	"github.com/walletsim/walletsim/report/html"
-	"github.com/walletsim/walletsim/runner"
 	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/report/html"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // run --out DIR also writes DIR/report.html: the summary plus throughput
@@ -36,10 +36,10 @@ func init() {
 	runOptionHooks = append(runOptionHooks, runReportOptions)
 	// First among the result hooks: the report must not wait for a hook
 	// that holds the process open (run --metrics-hold).
-	runResultHooks = append([]func(*cobra.Command, string, *runner.Result) error{runReportResult}, runResultHooks...)
+	runResultHooks = append([]func(*cobra.Command, string, *run.Result) error{runReportResult}, runResultHooks...)
 }
 
-func runReportOptions(cmd *cobra.Command, o *runner.Options) error {
+func runReportOptions(cmd *cobra.Command, o *run.Options) error {
 	runReport.s = nil
 	out, _ := cmd.Flags().GetString("out")
 	if !runReport.enabled || out == "" {
@@ -57,7 +57,7 @@ func runReportOptions(cmd *cobra.Command, o *runner.Options) error {
 	return nil
 }
 
-func runReportResult(cmd *cobra.Command, out string, res *runner.Result) error {
+func runReportResult(cmd *cobra.Command, out string, res *run.Result) error {
 	s := runReport.s
 	if s == nil || out == "" {
 		return nil
@@ -164,7 +164,7 @@ func (s *reportSampler) stop() {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // buildRunReport maps the summary and the sampled series to the report.
-func buildRunReport(sum *runner.Summary, s *reportSampler) html.RunReport {
+func buildRunReport(sum *run.Summary, s *reportSampler) html.RunReport {
 	r := html.RunReport{
 		Title:    fmt.Sprintf("walletsim run: %s under %s", sum.Scenario, sum.Policy),
 		Scenario: sum.Scenario, Policy: sum.Policy, Seed: sum.Seed,
@@ -259,7 +259,7 @@ func buildRunReport(sum *runner.Summary, s *reportSampler) html.RunReport {
 	return r
 }
 
-func moneyDetail(inv runner.Invariants) string {
+func moneyDetail(inv run.Invariants) string {
 	cur := make([]string, 0, len(inv.ExternalIn))
 	for c := range inv.ExternalIn {
 		cur = append(cur, c)

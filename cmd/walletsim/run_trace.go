@@ -6,8 +6,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/runner"
-	"github.com/walletsim/walletsim/trace"
+	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/trace"
 )
 
 // run --trace FILE replays a trace (package trace; `walletsim import
@@ -30,7 +30,7 @@ func init() {
 	runOptionHooks = append(runOptionHooks, traceOptions)
 }
 
-func traceOptions(cmd *cobra.Command, o *runner.Options) error {
+func traceOptions(cmd *cobra.Command, o *run.Options) error {
 	fl := cmd.Flags()
 	if !fl.Changed("trace") {
 		if fl.Changed("pace") {

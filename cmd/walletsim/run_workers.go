@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/runner"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // run --workers external: this process only produces the scenario's
@@ -23,7 +23,7 @@ func init() {
 	runOptionHooks = append(runOptionHooks, runWorkersOptions)
 }
 
-func runWorkersOptions(cmd *cobra.Command, o *runner.Options) error {
+func runWorkersOptions(cmd *cobra.Command, o *run.Options) error {
 	switch runWorkersMode {
 	case "local", "":
 		return nil

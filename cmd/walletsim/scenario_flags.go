@@ -4,7 +4,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
@@ -43,8 +43,8 @@ func (f *scenarioFlags) addPolicy(fs *pflag.FlagSet) {
 // resolve reads the scenario (WALLETSIM_* applied), applies the flags the
 // user set, then the hooks, and validates the result. Every input error
 // is a usage error (exit 2).
-func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*scenario.Scenario) error) (*scenario.Compiled, config.Source, error) {
-	s, src, err := config.ReadScenario(name)
+func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*scenario.Scenario) error) (*scenario.Compiled, scenarios.File, error) {
+	s, src, err := scenarios.ReadScenario(name)
 	if err != nil {
 		return nil, src, cli.Usage(err)
 	}
@@ -68,14 +68,14 @@ func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*
 		s.Policy = f.policy
 	}
 	if s.Policy == "" {
-		s.Policy = config.DefaultPolicy
+		s.Policy = scenarios.DefaultPolicy
 	}
 	for _, h := range hooks {
 		if err := h(s); err != nil {
 			return nil, src, err
 		}
 	}
-	sc, err := config.Recompile(src, s)
+	sc, err := scenarios.Recompile(src, s)
 	if err != nil {
 		return nil, src, cli.Usage(err)
 	}
@@ -85,7 +85,7 @@ func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*
 // loadPolicy loads a policy file or built-in name as a usage error on
 // failure.
 func loadPolicy(name string) (*route.Table, *route.Policy, error) {
-	table, pol, _, err := config.LoadPolicy(name)
+	table, pol, _, err := scenarios.LoadPolicy(name)
 	if err != nil {
 		return nil, nil, cli.Usage(err)
 	}

@@ -15,9 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"github.com/walletsim/walletsim/httpapi"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/api"
 	"github.com/walletsim/walletsim/sim/audit"
 )
 
@@ -58,21 +58,21 @@ func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
 	fs.StringVar(&f.brokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 }
 
-// config loads the scenario and policy and builds the server's config.
-func (f *apiFlags) config(name string) (httpapi.Config, error) {
-	sc, src, err := config.LoadScenario(name)
+// config loads the scenario and policy and builds the server's scenarios.
+func (f *apiFlags) config(name string) (api.Config, error) {
+	sc, src, err := scenarios.LoadScenario(name)
 	if err != nil {
-		return httpapi.Config{}, cli.Usage(err)
+		return api.Config{}, cli.Usage(err)
 	}
 	s := *sc.Scenario
 	if f.scale != 1 {
-		if err := httpapi.ScalePopulation(&s, f.scale); err != nil {
-			return httpapi.Config{}, cli.Usagef("--scale: %v", err)
+		if err := api.ScalePopulation(&s, f.scale); err != nil {
+			return api.Config{}, cli.Usagef("--scale: %v", err)
 		}
 	}
 	if f.partitions != 0 {
 		if f.partitions < 1 || f.partitions > 1024 {
-			return httpapi.Config{}, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
+			return api.Config{}, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
 		}
 		s.Partitions = f.partitions
 	}
@@ -82,27 +82,27 @@ func (f *apiFlags) config(name string) (httpapi.Config, error) {
 	if s.Policy == "" {
 		s.Policy = "unionpay-open-2024"
 	}
-	if sc, err = config.Recompile(src, &s); err != nil {
-		return httpapi.Config{}, cli.Usage(err)
+	if sc, err = scenarios.Recompile(src, &s); err != nil {
+		return api.Config{}, cli.Usage(err)
 	}
-	table, _, _, err := config.LoadPolicy(s.Policy)
+	table, _, _, err := scenarios.LoadPolicy(s.Policy)
 	if err != nil {
-		return httpapi.Config{}, cli.Usage(err)
+		return api.Config{}, cli.Usage(err)
 	}
 	bus, err := f.bus.config()
 	if err != nil {
-		return httpapi.Config{}, err
+		return api.Config{}, err
 	}
 	if f.epoch < time.Millisecond {
-		return httpapi.Config{}, cli.Usagef("--epoch %s: want at least 1ms", f.epoch)
+		return api.Config{}, cli.Usagef("--epoch %s: want at least 1ms", f.epoch)
 	}
-	cfg := httpapi.Config{
+	cfg := api.Config{
 		Scenario: sc, Policy: table, Bus: bus, DataDir: f.data, BrokerAddr: f.brokerAddr,
 		Topics: f.bus.topics(), Partitions: f.partitions, Epoch: f.epoch, Token: f.token,
 		Async: f.async, SyncTimeout: f.syncTimeout, MaxInFlight: f.maxInFlight, Retain: f.retain,
 	}
 	if f.retain < 1 {
-		return httpapi.Config{}, cli.Usagef("--retain %d: want at least 1", f.retain)
+		return api.Config{}, cli.Usagef("--retain %d: want at least 1", f.retain)
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
@@ -195,9 +195,9 @@ func lessGC() {
 }
 
 // startAPI starts the engine and an HTTP server on ln.
-func startAPI(ctx context.Context, cfg httpapi.Config, ln net.Listener) (*httpapi.Server, *http.Server, error) {
+func startAPI(ctx context.Context, cfg api.Config, ln net.Listener) (*api.Server, *http.Server, error) {
 	lessGC()
-	api, err := httpapi.Start(ctx, cfg)
+	api, err := api.Start(ctx, cfg)
 	if err != nil {
 		ln.Close()
 		return nil, nil, err
@@ -217,7 +217,7 @@ func startAPI(ctx context.Context, cfg httpapi.Config, ln net.Listener) (*httpap
 
 // stopAPI stops the HTTP server (waiting for handlers, which wait for
 // their outcomes), then drains the engine and audits the log.
-func stopAPI(api *httpapi.Server, hs *http.Server) (*httpapi.Final, error) {
+func stopAPI(api *api.Server, hs *http.Server) (*api.Final, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := hs.Shutdown(ctx); err != nil {
@@ -231,7 +231,7 @@ func invariantsOK(r audit.Report) bool {
 		r.DuplicateOutcomes == 0 && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 && r.SequenceGaps == 0 && r.FXViolations == 0
 }
 
-func writeAudit(w io.Writer, fin *httpapi.Final) {
+func writeAudit(w io.Writer, fin *api.Final) {
 	r := fin.Audit
 	verdict := "OK"
 	if !invariantsOK(r) {

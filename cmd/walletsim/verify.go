@@ -8,8 +8,8 @@ import (
 	"os/signal"
 
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/sim/engine"
 )
 
 func init() { rootCmd.AddCommand(newVerifyCmd()) }

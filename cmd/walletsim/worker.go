@@ -14,11 +14,11 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/spf13/cobra"
-	"github.com/walletsim/walletsim/engine"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/manifest"
-	"github.com/walletsim/walletsim/metrics"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/metrics"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 

@@ -3,7 +3,7 @@ package gen_test
 import (
 	"testing"
 
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 )
@@ -11,7 +11,7 @@ import (
 // BenchmarkGenerate is the generator's cost per payment (one epoch of
 // quickstart traffic, reported per payment).
 func BenchmarkGenerate(b *testing.B) {
-	sc, _, err := config.LoadScenario("quickstart")
+	sc, _, err := scenarios.LoadScenario("quickstart")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package ledger_test
 import (
 	"testing"
 
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/ledger"
@@ -18,11 +18,11 @@ func (d *discard) Send(*event.Command) { d.sends++ }
 // funds) and applies their events: the processor's whole domain cost per
 // command, without Kafka. It must not allocate.
 func BenchmarkHandle(b *testing.B) {
-	sc, _, err := config.LoadScenario("quickstart")
+	sc, _, err := scenarios.LoadScenario("quickstart")
 	if err != nil {
 		b.Fatal(err)
 	}
-	table, _, _, err := config.LoadPolicy(sc.Policy)
+	table, _, _, err := scenarios.LoadPolicy(sc.Policy)
 	if err != nil {
 		b.Fatal(err)
 	}

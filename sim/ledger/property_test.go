@@ -3,7 +3,7 @@ package ledger_test
 import (
 	"testing"
 
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/event"
@@ -17,13 +17,13 @@ var eras = []string{"walled-garden", "netsunion-2018", "mutual-scan-2021", "tran
 
 func quickstart(t *testing.T, payments, seed int64) *scenario.Compiled {
 	t.Helper()
-	sc, src, err := config.LoadScenario("quickstart")
+	sc, src, err := scenarios.LoadScenario("quickstart")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := *sc.Scenario
 	s.Payments, s.Duration, s.Seed = payments, "", seed
-	if sc, err = config.Recompile(src, &s); err != nil {
+	if sc, err = scenarios.Recompile(src, &s); err != nil {
 		t.Fatal(err)
 	}
 	return sc
@@ -41,7 +41,7 @@ type policyRun struct {
 // (every saga step included) and audits the result as the engine would.
 func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, src func(*gen.Generator) ledger.Source) policyRun {
 	t.Helper()
-	table, _, _, err := config.LoadPolicy(policy)
+	table, _, _, err := scenarios.LoadPolicy(policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestPilotWithHolderApps(t *testing.T) {
 	}
 	var credited, refunded int
 	a := audit.New()
-	table, _, _, err := config.LoadPolicy("transfer-pilot-2022")
+	table, _, _, err := scenarios.LoadPolicy("transfer-pilot-2022")
 	if err != nil {
 		t.Fatal(err)
 	}

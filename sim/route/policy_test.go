@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/walletsim/walletsim/internal/config"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/route"
 )
@@ -15,7 +15,7 @@ var builtins = []string{"walled-garden", "netsunion-2018", "mutual-scan-2021", "
 
 func load(t testing.TB, name string) *route.Table {
 	t.Helper()
-	table, _, _, err := config.LoadPolicy(name)
+	table, _, _, err := scenarios.LoadPolicy(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestBadPolicyFiles(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tc.file)
-			_, _, _, err := config.LoadPolicy(path)
+			_, _, _, err := scenarios.LoadPolicy(path)
 			if err == nil {
 				t.Fatalf("%s loaded without error", path)
 			}
@@ -84,7 +84,7 @@ func TestCompileNamesFirstBadRoute(t *testing.T) {
 // TestBuiltinPolicies: each era policy compiles, names the calibration row
 // behind every rule, and has the settlement cycle it declares.
 func TestBuiltinPolicies(t *testing.T) {
-	got := config.Builtins("policies")
+	got := scenarios.Builtins("policies")
 	for _, name := range builtins {
 		found := false
 		for _, g := range got {
@@ -96,7 +96,7 @@ func TestBuiltinPolicies(t *testing.T) {
 	}
 	for _, name := range builtins {
 		t.Run(name, func(t *testing.T) {
-			table, pol, _, err := config.LoadPolicy(name)
+			table, pol, _, err := scenarios.LoadPolicy(name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -384,7 +384,7 @@ func BenchmarkRouteLookup(b *testing.B) {
 // BenchmarkCompile is the once-per-run cost of turning a policy into its
 // tables.
 func BenchmarkCompile(b *testing.B) {
-	_, pol, _, err := config.LoadPolicy("unified-qr")
+	_, pol, _, err := scenarios.LoadPolicy("unified-qr")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,5 +1,0 @@
-package runner
-
-import "github.com/walletsim/walletsim/sim/ledger"
-
-type ledgerWallet = ledger.Wallet

@@ -1,0 +1,191 @@
+package run
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/walletsim/walletsim/sim/audit"
+)
+
+// Summary is summary.json. Field names are a contract: CI gates and later
+// tools read them. Add fields freely; never rename.
+type Summary struct {
+	Scenario    string                      `json:"scenario"`
+	Policy      string                      `json:"policy"`
+	Seed        int64                       `json:"seed"`
+	Payments    Payments                    `json:"payments"`
+	Declines    map[string]int64            `json:"declines"`
+	Events      Events                      `json:"events"`
+	Invariants  Invariants                  `json:"invariants"`
+	Throughput  Throughput                  `json:"throughput"`
+	LatencyMS   Latency                     `json:"latency_ms"`
+	DurationS   float64                     `json:"duration_s"`
+	Interop     Interop                     `json:"interop"`
+	Fees        map[string]map[string]int64 `json:"fees"`
+	Carbon      Carbon                      `json:"carbon"`
+	RouteLatMS  Latency                     `json:"route_latency_ms"`
+	FXVolume    map[string]int64            `json:"fx_volume,omitempty"`
+	Settlement  Settlement                  `json:"settlement"`
+	DeadLetters int64                       `json:"dead_letters"`
+	Retries     int64                       `json:"retries"`
+	Engine      EngineInfo                  `json:"engine"`
+	Manifest    any                         `json:"manifest,omitempty"`
+}
+
+// Payments counts payments.
+type Payments struct {
+	Attempted   int64                `json:"attempted"`
+	Succeeded   int64                `json:"succeeded"`
+	Declined    int64                `json:"declined"`
+	SuccessRate float64              `json:"success_rate"`
+	ByKind      map[string]KindCount `json:"by_kind"`
+}
+
+// KindCount counts one payment kind.
+type KindCount struct {
+	Attempted int64 `json:"attempted"`
+	Succeeded int64 `json:"succeeded"`
+	Declined  int64 `json:"declined"`
+}
+
+// Events describes the log.
+type Events struct {
+	Written int64  `json:"written"`
+	Digest  string `json:"digest"`
+	// StateDigest hashes every wallet's final (balance, seq) as the
+	// engine held them; `walletsim replay` must reproduce it from the log.
+	StateDigest string `json:"state_digest,omitempty"`
+}
+
+// Invariants are GUIDE.md section 2's checks, from the audit of the log.
+type Invariants struct {
+	MoneyConserved     bool             `json:"money_conserved"`
+	NegativeBalances   int64            `json:"negative_balances"`
+	DuplicateEvents    int64            `json:"duplicate_events"`
+	UnresolvedCommands int64            `json:"unresolved_commands"`
+	DuplicateOutcomes  int64            `json:"duplicate_outcomes"`
+	UnbalancedEvents   int64            `json:"unbalanced_events"`
+	BalanceMismatches  int64            `json:"balance_mismatches"`
+	SequenceGaps       int64            `json:"sequence_gaps"`
+	FXViolations       int64            `json:"fx_violations"`
+	SuspenseOpen       map[string]int64 `json:"suspense_open,omitempty"`
+	ExternalIn         map[string]int64 `json:"external_in"`
+	Held               map[string]int64 `json:"held"`
+}
+
+// OK reports whether every invariant holds.
+func (i Invariants) OK() bool {
+	return i.MoneyConserved && i.NegativeBalances == 0 && i.DuplicateEvents == 0 && i.UnresolvedCommands == 0 &&
+		i.DuplicateOutcomes == 0 && i.UnbalancedEvents == 0 && i.BalanceMismatches == 0 && i.SequenceGaps == 0 && i.FXViolations == 0
+}
+
+// Throughput is measured over the pipeline: first command written to the
+// last outcome appended.
+type Throughput struct {
+	PaymentsPerS float64 `json:"payments_per_s"`
+	EventsPerS   float64 `json:"events_per_s"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Interop summarises acceptance under the policy.
+type Interop struct {
+	AcceptanceRate  float64 `json:"acceptance_rate"`
+	FirstWalletRate float64 `json:"first_wallet_rate"`
+	FallbackRate    float64 `json:"fallback_rate"`
+	AbandonRate     float64 `json:"abandon_rate"`
+	MeanHops        float64 `json:"mean_hops"`
+}
+
+// Settlement is the net positions between wallet providers, struck once
+// per settlement cycle of the policy.
+type Settlement struct {
+	CycleS    int64            `json:"cycle_s"`
+	Positions []audit.Position `json:"positions"`
+}
+
+// Carbon is Ant Forest green energy earned.
+type Carbon struct {
+	GramsCO2e int64            `json:"grams_co2e"`
+	ByKind    map[string]int64 `json:"by_kind"`
+}
+
+// EngineInfo records how the run was executed.
+type EngineInfo struct {
+	Partitions   int     `json:"partitions"`
+	Epochs       int64   `json:"epochs"`
+	EpochMS      int64   `json:"epoch_ms"`
+	Wallets      int64   `json:"wallets"`
+	Broker       string  `json:"broker"` // "embedded" or "external"
+	VerifyS      float64 `json:"verify_s"`
+	SagaRecords  int64   `json:"saga_records"`
+	StaleRecords int64   `json:"stale_records"`
+}
+
+// WriteJSON writes the summary to dir/summary.json.
+func (s *Summary) WriteJSON(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "summary.json")
+	return p, os.WriteFile(p, append(b, '\n'), 0o644)
+}
+
+// WriteTable prints the human summary.
+func (s *Summary) WriteTable(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario\t%s (policy %s, seed %d)\n", s.Scenario, s.Policy, s.Seed)
+	fmt.Fprintf(tw, "payments\t%d attempted, %d succeeded, %d declined (%.2f%% success)\n", s.Payments.Attempted, s.Payments.Succeeded, s.Payments.Declined, 100*s.Payments.SuccessRate)
+	kinds := keys(s.Payments.ByKind)
+	for _, k := range kinds {
+		c := s.Payments.ByKind[k]
+		fmt.Fprintf(tw, "  %s\t%d / %d ok\n", k, c.Succeeded, c.Attempted)
+	}
+	if len(s.Declines) > 0 {
+		var parts []string
+		for _, k := range keys(s.Declines) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, s.Declines[k]))
+		}
+		fmt.Fprintf(tw, "declines\t%s\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(tw, "interop\tacceptance %.2f%%, first wallet %.2f%%, fallback %.2f%%, abandoned %.2f%%, mean hops %.2f\n", 100*s.Interop.AcceptanceRate, 100*s.Interop.FirstWalletRate, 100*s.Interop.FallbackRate, 100*s.Interop.AbandonRate, s.Interop.MeanHops)
+	fmt.Fprintf(tw, "throughput\t%.0f payments/s, %.0f events/s over %.2fs\n", s.Throughput.PaymentsPerS, s.Throughput.EventsPerS, s.DurationS)
+	fmt.Fprintf(tw, "latency ms\tp50 %.0f  p95 %.0f  p99 %.0f  max %.0f (command in to outcome out)\n", s.LatencyMS.P50, s.LatencyMS.P95, s.LatencyMS.P99, s.LatencyMS.Max)
+	fmt.Fprintf(tw, "events\t%d, digest %s\n", s.Events.Written, s.Events.Digest)
+	verdict := "OK"
+	if !s.Invariants.OK() {
+		verdict = "VIOLATED"
+	}
+	fmt.Fprintf(tw, "invariants\t%s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n", verdict,
+		s.Invariants.MoneyConserved, s.Invariants.NegativeBalances, s.Invariants.DuplicateEvents, s.Invariants.UnresolvedCommands)
+	if s.DeadLetters > 0 || s.Retries > 0 {
+		fmt.Fprintf(tw, "faults\t%d dead letters, %d write retries\n", s.DeadLetters, s.Retries)
+	}
+	fmt.Fprintf(tw, "carbon\t%d g CO2e green energy\n", s.Carbon.GramsCO2e)
+	tw.Flush()
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
