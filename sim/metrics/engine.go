@@ -114,11 +114,30 @@ func (c *engineCollector) poll(e *engine.Engine, stop <-chan struct{}, done chan
 }
 
 // finish detaches the engine of a completed run: every partition has
-// checkpointed done, so nothing is left to consume.
-func (c *engineCollector) finish() {
+// checkpointed done, so nothing is left to consume. The broker may be gone
+// by now, so the last epochs come from the engine's own processors: a run
+// shorter than one poll interval would otherwise export none.
+func (c *engineCollector) finish(lastEpoch int64) {
+	c.mu.Lock()
+	e := c.e
+	c.mu.Unlock()
 	c.set(nil)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e != nil {
+		done := e.DoneEpochs()
+		if len(c.progress) < len(done) {
+			c.progress = append(c.progress, make([]engine.PartitionProgress, len(done)-len(c.progress))...)
+		}
+		for p, d := range done {
+			switch {
+			case d >= 1<<31:
+				c.progress[p].Epoch, c.progress[p].Done = lastEpoch, true
+			case d > c.progress[p].Epoch:
+				c.progress[p].Epoch = d
+			}
+		}
+	}
 	for i := range c.progress {
 		c.progress[i].Lag = 0
 	}

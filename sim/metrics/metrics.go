@@ -342,7 +342,7 @@ func (m *Metrics) ObserveSummary(s *run.Summary) {
 	} else {
 		m.conserved.Set(0)
 	}
-	m.eng.finish()
+	m.eng.finish(s.Engine.Epochs - 1)
 }
 
 // ObserveHTTP counts one HTTP payment request: serve calls it per answered
