@@ -1,11 +1,3 @@
-// Package sim is walletsim's domain: who pays whom, with which wallet, in
-// which currency, under which limits. It knows nothing of Kafka or HTTP; the
-// engine and adapters build on it.
-//
-// Enumerations are small integers so that state and route tables stay dense
-// arrays: a route decision is an index, never a map lookup or a string
-// compare. Each has a stable wire value (it appears in encoded events, so
-// never renumber) and a stable name (it appears in YAML and JSON).
 package sim
 
 import (
