@@ -115,15 +115,17 @@ type LatencyMS struct {
 // Invariants are the audit of the log after an attack on an in-process
 // server: money conserved and nothing accepted left without an outcome.
 type Invariants struct {
-	OK                 bool  `json:"ok"`
-	Accepted           int64 `json:"accepted"`
-	MoneyConserved     bool  `json:"money_conserved"`
-	NegativeBalances   int64 `json:"negative_balances"`
-	DuplicateEvents    int64 `json:"duplicate_events"`
-	UnresolvedCommands int64 `json:"unresolved_commands"`
-	DuplicateOutcomes  int64 `json:"duplicate_outcomes"`
-	Settled            int64 `json:"settled"`
-	Declined           int64 `json:"declined"`
+	OK bool `json:"ok"`
+	// Violations name what failed (audit.Invariants.Violations).
+	Violations         []string `json:"violations,omitempty"`
+	Accepted           int64    `json:"accepted"`
+	MoneyConserved     bool     `json:"money_conserved"`
+	NegativeBalances   int64    `json:"negative_balances"`
+	DuplicateEvents    int64    `json:"duplicate_events"`
+	UnresolvedCommands int64    `json:"unresolved_commands"`
+	DuplicateOutcomes  int64    `json:"duplicate_outcomes"`
+	Settled            int64    `json:"settled"`
+	Declined           int64    `json:"declined"`
 }
 
 type second struct {

@@ -267,7 +267,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		}
 		a := fin.Audit
 		rep.Invariants = &loadtest.Invariants{
-			OK: invariantsOK(a), Accepted: fin.Accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
+			OK: a.OK(), Violations: a.Violations(), Accepted: fin.Accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
 			DuplicateEvents: a.DuplicateEvents, UnresolvedCommands: a.UnresolvedCommands, DuplicateOutcomes: a.DuplicateOutcomes,
 			Settled: a.Succeeded, Declined: a.Declined,
 		}
@@ -349,7 +349,7 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 			return fmt.Errorf("after the search: %w", err)
 		}
 		writeAudit(cmd.OutOrStdout(), fin)
-		if !invariantsOK(fin.Audit) {
+		if !fin.Audit.OK() {
 			return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after the search")}
 		}
 	}

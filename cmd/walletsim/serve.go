@@ -18,7 +18,6 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/api"
-	"github.com/walletsim/walletsim/sim/audit"
 )
 
 func init() { rootCmd.AddCommand(newServeCmd()) }
@@ -175,7 +174,7 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
 		return err
 	}
 	writeAudit(out, fin)
-	if !invariantsOK(fin.Audit) {
+	if !fin.Audit.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after serve")}
 	}
 	return nil
@@ -226,15 +225,10 @@ func stopAPI(api *api.Server, hs *http.Server) (*api.Final, error) {
 	return api.Close(ctx)
 }
 
-func invariantsOK(r audit.Report) bool {
-	return r.MoneyConserved && r.NegativeBalances == 0 && r.DuplicateEvents == 0 && r.UnresolvedCommands == 0 &&
-		r.DuplicateOutcomes == 0 && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 && r.SequenceGaps == 0 && r.FXViolations == 0
-}
-
 func writeAudit(w io.Writer, fin *api.Final) {
 	r := fin.Audit
 	verdict := "OK"
-	if !invariantsOK(r) {
+	if !r.OK() {
 		verdict = "VIOLATED"
 	}
 	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log)\n", fin.Accepted, r.Succeeded, r.Declined)

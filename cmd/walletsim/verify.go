@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
@@ -49,8 +50,8 @@ fails.`,
 				fmt.Fprintf(out, "unbalanced events %d, balance mismatches %d, sequence gaps %d, fx violations %d, duplicate outcomes %d, orphan outcomes %d, open suspense %v\n",
 					rep.UnbalancedEvents, rep.BalanceMismatches, rep.SequenceGaps, rep.FXViolations, rep.DuplicateOutcomes, rep.OrphanOutcomes, rep.SuspenseOpen)
 			}
-			if !rep.MoneyConserved || rep.NegativeBalances != 0 || rep.DuplicateEvents != 0 || rep.UnresolvedCommands != 0 || rep.DuplicateOutcomes != 0 || rep.OrphanOutcomes != 0 {
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("verify: invariants violated")}
+			if !rep.OK() {
+				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("verify: invariants violated: %s", strings.Join(rep.Violations(), ", "))}
 			}
 			fmt.Fprintln(out, "verify: OK")
 			return nil

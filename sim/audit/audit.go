@@ -147,24 +147,8 @@ type Report struct {
 	Wallets int64  `json:"wallets"`
 	Digest  string `json:"digest"`
 
-	// Invariants: all zero (and MoneyConserved) on a correct run.
-	MoneyConserved     bool  `json:"money_conserved"`
-	NegativeBalances   int64 `json:"negative_balances"`
-	DuplicateEvents    int64 `json:"duplicate_events"`
-	UnresolvedCommands int64 `json:"unresolved_commands"`
-	DuplicateOutcomes  int64 `json:"duplicate_outcomes"`
-	OrphanOutcomes     int64 `json:"orphan_outcomes"`
-	UnbalancedEvents   int64 `json:"unbalanced_events"`
-	BalanceMismatches  int64 `json:"balance_mismatches"`
-	SequenceGaps       int64 `json:"sequence_gaps"`
-	FXViolations       int64 `json:"fx_violations"`
-	BadEvents          int64 `json:"bad_events"`
-	// SuspenseOpen is money still held for transfers in flight, by currency.
-	SuspenseOpen map[string]int64 `json:"suspense_open,omitempty"`
-	// Totals per currency: money that entered from outside, and what the
-	// non-external accounts hold; equal on a conserved run.
-	ExternalIn map[string]int64 `json:"external_in"`
-	Held       map[string]int64 `json:"held"`
+	// Invariants: the verdict (OK, Violations), flattened into the JSON.
+	Invariants
 
 	// Interoperability. A payment is accepted when some wallet of the
 	// consumer had a route for it; Unaccepted ones are abandoned

@@ -12,6 +12,7 @@
 package metrics
 
 import (
+	"github.com/walletsim/walletsim/sim/audit"
 	"sort"
 	"strconv"
 	"sync"
@@ -197,7 +198,12 @@ func New(reg prometheus.Registerer, o Options) *Metrics {
 }
 
 // invariantNames are the audit's invariant counters (run.Invariants).
-var invariantNames = []string{"negative_balances", "duplicate_events", "unresolved_commands", "duplicate_outcomes", "unbalanced_events", "balance_mismatches", "sequence_gaps", "fx_violations"}
+var invariantNames = func() (n []string) {
+	for _, c := range (audit.Invariants{}).Counts() {
+		n = append(n, c.Name)
+	}
+	return n
+}()
 
 // Names lists the metric names this package exports (histograms by their
 // base name; Prometheus adds _bucket, _sum and _count).
@@ -326,13 +332,8 @@ func (m *Metrics) Rebalanced() { m.rebalances.Inc() }
 // embedded broker is gone once a run returns).
 func (m *Metrics) ObserveSummary(s *run.Summary) {
 	inv := s.Invariants
-	for n, v := range map[string]int64{
-		"negative_balances": inv.NegativeBalances, "duplicate_events": inv.DuplicateEvents,
-		"unresolved_commands": inv.UnresolvedCommands, "duplicate_outcomes": inv.DuplicateOutcomes,
-		"unbalanced_events": inv.UnbalancedEvents, "balance_mismatches": inv.BalanceMismatches,
-		"sequence_gaps": inv.SequenceGaps, "fx_violations": inv.FXViolations,
-	} {
-		m.violations.WithLabelValues(n).Set(float64(v))
+	for _, c := range inv.Counts() {
+		m.violations.WithLabelValues(c.Name).Set(float64(c.Value))
 	}
 	m.mu.Lock()
 	live := m.unbalancedN == 0

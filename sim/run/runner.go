@@ -184,12 +184,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		Declines: rep.Declines, Fees: rep.Fees, FXVolume: rep.FXVolume,
 		Payments: Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
 		Events:   Events{Written: rep.Events, Digest: rep.Digest},
-		Invariants: Invariants{
-			MoneyConserved: rep.MoneyConserved, NegativeBalances: rep.NegativeBalances, DuplicateEvents: rep.DuplicateEvents,
-			UnresolvedCommands: rep.UnresolvedCommands, DuplicateOutcomes: rep.DuplicateOutcomes, UnbalancedEvents: rep.UnbalancedEvents,
-			BalanceMismatches: rep.BalanceMismatches, SequenceGaps: rep.SequenceGaps, FXViolations: rep.FXViolations,
-			SuspenseOpen: rep.SuspenseOpen, ExternalIn: rep.ExternalIn, Held: rep.Held,
-		},
+		Invariants: rep.Invariants,
 		DurationS: elapsed.Seconds(),
 		Carbon:    Carbon{GramsCO2e: rep.CarbonGrams, ByKind: rep.CarbonByKind},
 		Engine:    EngineInfo{Partitions: o.Partitions, Wallets: rep.Wallets},

@@ -63,27 +63,9 @@ type Events struct {
 	StateDigest string `json:"state_digest,omitempty"`
 }
 
-// Invariants are GUIDE.md section 2's checks, from the audit of the log.
-type Invariants struct {
-	MoneyConserved     bool             `json:"money_conserved"`
-	NegativeBalances   int64            `json:"negative_balances"`
-	DuplicateEvents    int64            `json:"duplicate_events"`
-	UnresolvedCommands int64            `json:"unresolved_commands"`
-	DuplicateOutcomes  int64            `json:"duplicate_outcomes"`
-	UnbalancedEvents   int64            `json:"unbalanced_events"`
-	BalanceMismatches  int64            `json:"balance_mismatches"`
-	SequenceGaps       int64            `json:"sequence_gaps"`
-	FXViolations       int64            `json:"fx_violations"`
-	SuspenseOpen       map[string]int64 `json:"suspense_open,omitempty"`
-	ExternalIn         map[string]int64 `json:"external_in"`
-	Held               map[string]int64 `json:"held"`
-}
-
-// OK reports whether every invariant holds.
-func (i Invariants) OK() bool {
-	return i.MoneyConserved && i.NegativeBalances == 0 && i.DuplicateEvents == 0 && i.UnresolvedCommands == 0 &&
-		i.DuplicateOutcomes == 0 && i.UnbalancedEvents == 0 && i.BalanceMismatches == 0 && i.SequenceGaps == 0 && i.FXViolations == 0
-}
+// Invariants is the audit's verdict (audit.Invariants): one type, so a
+// summary, verify, chaos and serve can never disagree about a log.
+type Invariants = audit.Invariants
 
 // Throughput is measured over the pipeline: first command written to the
 // last outcome appended.
