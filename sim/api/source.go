@@ -15,7 +15,7 @@ import (
 // the ranges never meet, and every ID stays under event.MaxCommandID.
 const IDBase = 1 << 58
 
-// liveSource is an engine.Source fed by HTTP requests. Epoch 0 opens the
+// liveSource is an event.Source fed by HTTP requests. Epoch 0 opens the
 // population's wallets; each later epoch is a short wall-clock window
 // holding the requests that arrived in it. While the engine is busy, the
 // producer does not ask for the next epoch, requests pile up, and the next
@@ -92,7 +92,7 @@ func (s *liveSource) close() {
 	}
 }
 
-// Epoch implements engine.Source.
+// Epoch implements event.Source.
 func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	if e == 0 {
 		start := s.clock.StartOf(0)

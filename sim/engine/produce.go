@@ -11,12 +11,6 @@ import (
 	"github.com/walletsim/walletsim/sim/ledger"
 )
 
-// Source yields the commands of each epoch, deterministically.
-type Source interface {
-	// Epoch appends epoch e's commands to buf and reports whether e is the
-	// last epoch.
-	Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
-}
 
 // ProduceStats counts what the producer wrote.
 type ProduceStats struct {
@@ -66,7 +60,7 @@ func (e *Engine) Produced() int64 { return e.produced.Load() }
 // Produce writes src's epochs from epoch `from` on, each followed by one
 // mark per partition. The mark goes only after the epoch's commands are
 // acknowledged, so a processor that sees it has every command before it.
-func (e *Engine) Produce(ctx context.Context, src Source, from uint32) (ProduceStats, error) {
+func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (ProduceStats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan *encodedEpoch, 1)

@@ -133,7 +133,7 @@ func TestResumeFinishedRun(t *testing.T) {
 // stopAt is a source that ends (blocks until cancelled) before epoch k, as
 // a producer killed between epochs does.
 type stopAt struct {
-	engine.Source
+	event.Source
 	k   uint32
 	ctx context.Context
 }

@@ -140,7 +140,7 @@ func (g *Generator) Payments() int64 { return g.cum[len(g.cum)-1] }
 // LastEpoch is the generator's final epoch.
 func (g *Generator) LastEpoch() uint32 { return uint32(len(g.cum) - 2) }
 
-// Epoch implements engine.Source.
+// Epoch implements event.Source.
 func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	last := e >= g.LastEpoch()
 	if e == 0 {

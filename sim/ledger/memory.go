@@ -9,11 +9,6 @@ import (
 	"github.com/walletsim/walletsim/sim/route"
 )
 
-// Source yields a run's commands epoch by epoch; the generator (package
-// gen) and the engine's sources have this shape.
-type Source interface {
-	Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
-}
 
 // Memory runs books without Kafka: the reference the engine must agree
 // with, and the fast path for property tests over whole policies. It
@@ -55,7 +50,7 @@ const maxMemoryEpochs = 1 << 24
 // Run drives src to completion: every command handled, every saga step
 // delivered. An error means a command could not be attributed to a wallet
 // (the engine would dead-letter it).
-func (m *Memory) Run(src Source) error {
+func (m *Memory) Run(src event.Source) error {
 	if m.Routes == nil {
 		return errors.New("ledger: memory run needs a route table")
 	}

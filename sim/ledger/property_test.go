@@ -39,7 +39,7 @@ type policyRun struct {
 
 // runPolicy feeds the generator's traffic through the books in memory
 // (every saga step included) and audits the result as the engine would.
-func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, src func(*gen.Generator) ledger.Source) policyRun {
+func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, src func(*gen.Generator) event.Source) policyRun {
 	t.Helper()
 	table, _, _, err := scenarios.LoadPolicy(policy)
 	if err != nil {
@@ -64,7 +64,7 @@ func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, sr
 				out.accepted[e.Command] = true
 			}
 		}}
-	var s ledger.Source = g
+	var s event.Source = g
 	if src != nil {
 		s = src(g)
 	}
@@ -134,7 +134,7 @@ func TestWalledGardenWalls(t *testing.T) {
 	sc := quickstart(t, 60_000, 3)
 	g := gen.New(sc)
 	codes := map[uint64]uint16{} // payment -> merchant's codes (MPM)
-	wrap := func(g *gen.Generator) ledger.Source {
+	wrap := func(g *gen.Generator) event.Source {
 		return sourceFunc(func(e uint32, buf []event.Command) ([]event.Command, bool) {
 			n := len(buf)
 			buf, last := g.Epoch(e, buf)
@@ -198,7 +198,7 @@ func TestMemoryDeterminism(t *testing.T) {
 // transfers reach exactly the WeChat users who also hold Alipay.
 func TestPilotWithHolderApps(t *testing.T) {
 	sc := quickstart(t, 60_000, 3)
-	withApps := func(g *gen.Generator) ledger.Source {
+	withApps := func(g *gen.Generator) event.Source {
 		apps := map[uint32]uint16{}
 		for _, w := range g.Pop.Wallets {
 			apps[w.Consumer] |= 1 << w.Provider

@@ -45,7 +45,7 @@ type Options struct {
 	Logf     func(string, ...any)
 	// Source replaces the scenario's generator (a replayed trace); Clock
 	// must then be its epoch clock and Total its payment count.
-	Source engine.Source
+	Source event.Source
 	Clock  ledger.Clock
 	Total  int64
 	// OnBroker sees the embedded broker once started (fault injection).

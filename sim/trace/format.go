@@ -1,5 +1,5 @@
 // Package trace is a recorded workload: wallets, merchants and payments in
-// a file that `walletsim run --trace` (through Source, an engine.Source)
+// a file that `walletsim run --trace` (through Source, an event.Source)
 // and `walletsim attack --trace` (through Load or Reader) replay instead
 // of a scenario's generator. `walletsim import paysim` writes one from a
 // PaySim log.

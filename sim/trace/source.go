@@ -42,7 +42,7 @@ func ParsePace(s string) (Pace, error) {
 const FastPerEpoch = 32_000
 
 // Source replays a trace: epoch 0 opens the wallets, later epochs carry
-// the payments. It implements engine.Source; like the generator, an epoch
+// the payments. It implements event.Source; like the generator, an epoch
 // comes out the same however often or in whatever order it is asked for.
 type Source struct {
 	t     *Trace
@@ -76,7 +76,7 @@ func (s *Source) Payments() int64 { return int64(len(s.t.Payments)) }
 // LastEpoch is the final epoch.
 func (s *Source) LastEpoch() uint32 { return s.last }
 
-// Epoch implements engine.Source.
+// Epoch implements event.Source.
 func (s *Source) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	last := e >= s.last
 	if e == 0 {

@@ -8,11 +8,6 @@ import (
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
-// Source is engine.Source, restated so this package needs no engine: a
-// Collector's Wrap result satisfies both.
-type Source interface {
-	Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
-}
 
 // amounts accumulates one ticket distribution: an HDR histogram for the
 // median (3 significant digits, 0.1% resolution, well inside the 5%
@@ -80,11 +75,11 @@ func NewCollector(sc *scenario.Compiled) *Collector {
 }
 
 // Wrap returns src with every epoch it yields measured on the way out.
-func (c *Collector) Wrap(src Source) Source { return &tap{c: c, src: src} }
+func (c *Collector) Wrap(src event.Source) event.Source { return &tap{c: c, src: src} }
 
 type tap struct {
 	c   *Collector
-	src Source
+	src event.Source
 }
 
 func (t *tap) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
