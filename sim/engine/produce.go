@@ -11,7 +11,6 @@ import (
 	"github.com/walletsim/walletsim/sim/ledger"
 )
 
-
 // ProduceStats counts what the producer wrote.
 type ProduceStats struct {
 	Commands int64

@@ -9,7 +9,6 @@ import (
 	"github.com/walletsim/walletsim/sim/route"
 )
 
-
 // Memory runs books without Kafka: the reference the engine must agree
 // with, and the fast path for property tests over whole policies. It
 // applies the engine's order within an epoch (simulated time, saga steps

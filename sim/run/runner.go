@@ -182,12 +182,12 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 	s := &Summary{
 		Scenario: o.Scenario.Name, Policy: o.PolicyName, Seed: o.Scenario.Seed,
 		Declines: rep.Declines, Fees: rep.Fees, FXVolume: rep.FXVolume,
-		Payments: Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
-		Events:   Events{Written: rep.Events, Digest: rep.Digest},
+		Payments:   Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
+		Events:     Events{Written: rep.Events, Digest: rep.Digest},
 		Invariants: rep.Invariants,
-		DurationS: elapsed.Seconds(),
-		Carbon:    Carbon{GramsCO2e: rep.CarbonGrams, ByKind: rep.CarbonByKind},
-		Engine:    EngineInfo{Partitions: o.Partitions, Wallets: rep.Wallets},
+		DurationS:  elapsed.Seconds(),
+		Carbon:     Carbon{GramsCO2e: rep.CarbonGrams, ByKind: rep.CarbonByKind},
+		Engine:     EngineInfo{Partitions: o.Partitions, Wallets: rep.Wallets},
 	}
 	for k, c := range rep.ByKind {
 		s.Payments.ByKind[k] = KindCount(*c)

@@ -8,7 +8,6 @@ import (
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
-
 // amounts accumulates one ticket distribution: an HDR histogram for the
 // median (3 significant digits, 0.1% resolution, well inside the 5%
 // tolerance) and an exact sum for the mean.
