@@ -15,7 +15,10 @@ import (
 // package's names, with the suffixes Prometheus gives histograms.
 func exported(t *testing.T) map[string]bool {
 	t.Helper()
-	m := metrics.New(prometheus.NewRegistry(), metrics.Options{Role: metrics.RoleRun, Policy: "p"})
+	m, err := metrics.New(prometheus.NewRegistry(), metrics.Options{Role: metrics.RoleRun, Policy: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := map[string]bool{}
 	for _, n := range m.Names() {
 		out[n] = true

@@ -50,7 +50,10 @@ func runMetricsOptions(cmd *cobra.Command, o *run.Options) error {
 		return cli.Usagef("--metrics-hold: must not be negative, got %s", runMetrics.hold)
 	}
 	reg := metrics.NewRegistry()
-	m := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
+	m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
+	if err != nil {
+		return err
+	}
 	// The server outlives the command's signal context on purpose: it
 	// closes in the result hook, after --metrics-hold.
 	srv, err := metrics.Serve(context.Background(), runMetrics.addr, reg)

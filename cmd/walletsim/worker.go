@@ -114,7 +114,11 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 	}
 	if f.metricsAddr != "" {
 		reg := metrics.NewRegistry()
-		w.m = metrics.New(reg, metrics.Options{Role: metrics.RoleWorker, Policy: pol.Name, Version: manifest.Version})
+		m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleWorker, Policy: pol.Name, Version: manifest.Version})
+		if err != nil {
+			return err
+		}
+		w.m = m
 		w.cfg.OnEvent = w.m.Observe
 		srv, err := metrics.Serve(ctx, f.metricsAddr, reg)
 		if err != nil {

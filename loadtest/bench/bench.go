@@ -6,6 +6,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -91,19 +92,41 @@ type Options struct {
 	Logf            func(string, ...any)
 }
 
-// Run measures the ceiling and the pipeline on one embedded embedded.
-func Run(ctx context.Context, o Options) (*Result, error) {
+func (o *Options) setDefaults() {
 	if o.Partitions == 0 {
 		o.Partitions = 8
 	}
 	if o.MessageBytes == 0 {
 		o.MessageBytes = 64 // about one encoded command or event
 	}
-	if o.CeilingMessages == 0 {
+	if o.CeilingMessages == 0 && o.Run.Scenario != nil {
 		o.CeilingMessages = o.Run.Scenario.Payments
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
+	}
+}
+
+// Validate reports options that cannot make a measurement.
+func (o *Options) Validate() error {
+	switch {
+	case o.Run.Scenario == nil || o.Run.Policy == nil:
+		return errors.New("bench: a scenario and a policy are required")
+	case o.Partitions < 1 || o.Partitions > 4096:
+		return fmt.Errorf("bench: partitions %d: want 1 to 4096", o.Partitions)
+	case o.MessageBytes < 1 || o.MessageBytes > 1<<20:
+		return fmt.Errorf("bench: message size %d bytes: want 1 to 1 MiB", o.MessageBytes)
+	case o.CeilingMessages < 1:
+		return fmt.Errorf("bench: ceiling messages %d: want at least 1", o.CeilingMessages)
+	}
+	return nil
+}
+
+// Run measures the ceiling and the pipeline on one embedded broker.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.setDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	b, err := embedded.Start(embedded.Config{Partitions: o.Partitions, DataDir: o.DataDir})
 	if err != nil {

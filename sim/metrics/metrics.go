@@ -12,6 +12,7 @@
 package metrics
 
 import (
+	"fmt"
 	"github.com/walletsim/walletsim/sim/audit"
 	"sort"
 	"strconv"
@@ -102,25 +103,50 @@ var latencyBuckets = prometheus.ExponentialBucketsRange(0.001, 100, 26)
 // routeBuckets span 1 ms to 30 s of simulated route latency.
 var routeBuckets = prometheus.ExponentialBucketsRange(0.001, 30, 20)
 
-// New registers walletsim's metrics on reg. It panics if they are already
-// registered there (a programming error: one Metrics per registry).
-func New(reg prometheus.Registerer, o Options) *Metrics {
+func (o *Options) setDefaults() {
+	if o.Role == "" {
+		o.Role = RoleRun
+	}
+}
+
+// Validate reports a role walletsim_info cannot carry.
+func (o *Options) Validate() error {
+	switch o.Role {
+	case RoleRun, RoleWorker, RoleServe, RoleAttack:
+		return nil
+	}
+	return fmt.Errorf("metrics: role %q: want %s, %s, %s or %s", o.Role, RoleRun, RoleWorker, RoleServe, RoleAttack)
+}
+
+// New registers walletsim's metrics on reg. Registering twice on one
+// registry is an error (one Metrics per registry), as are invalid options.
+func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
+	o.setDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	m := &Metrics{}
+	var regErr error
+	register := func(c prometheus.Collector) {
+		if err := reg.Register(c); err != nil && regErr == nil {
+			regErr = fmt.Errorf("metrics: %w", err)
+		}
+	}
 	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
 		v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
-		reg.MustRegister(v)
+		register(v)
 		m.names = append(m.names, Namespace+"_"+name)
 		return v
 	}
 	gaugeVec := func(name, help string, labels ...string) *prometheus.GaugeVec {
 		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help}, labels)
-		reg.MustRegister(v)
+		register(v)
 		m.names = append(m.names, Namespace+"_"+name)
 		return v
 	}
 	histVec := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
 		v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets}, labels)
-		reg.MustRegister(v)
+		register(v)
 		m.names = append(m.names, Namespace+"_"+name)
 		return v
 	}
@@ -191,10 +217,13 @@ func New(reg prometheus.Registerer, o Options) *Metrics {
 	m.httpLat = histVec("http_request_duration_seconds", "HTTP payment request latency (serve: in the server; attack: at the client).", latencyBuckets).WithLabelValues().(prometheus.Histogram)
 
 	m.eng = newEngineCollector()
-	reg.MustRegister(m.eng)
+	register(m.eng)
 	m.names = append(m.names, m.eng.names()...)
 	sort.Strings(m.names)
-	return m
+	if regErr != nil {
+		return nil, regErr
+	}
+	return m, nil
 }
 
 // invariantNames are the audit's invariant counters (run.Invariants).

@@ -2,7 +2,10 @@ package metrics_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -95,7 +98,10 @@ func TestMetricsAgreeWithAudit(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := metrics.NewRegistry()
-	m := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: pol.Name})
+	m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: pol.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := t.Context()
 	srv, err := metrics.Serve(ctx, "127.0.0.1:0", reg)
 	if err != nil {
@@ -196,7 +202,10 @@ func TestMetricsAgreeWithAudit(t *testing.T) {
 // A failed audit must show on the dashboards even if every event balanced.
 func TestSummaryVerdict(t *testing.T) {
 	reg := metrics.NewRegistry()
-	m := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: "p"})
+	m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := metrics.Serve(t.Context(), "127.0.0.1:0", reg)
 	if err != nil {
 		t.Fatal(err)
@@ -209,5 +218,18 @@ func TestSummaryVerdict(t *testing.T) {
 	}
 	if got := sumBy(t, fams, "walletsim_invariant_violations", "invariant")["sequence_gaps"]; got != 2 {
 		t.Errorf("sequence_gaps = %v, want 2", got)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	if _, err := metrics.New(prometheus.NewRegistry(), metrics.Options{Role: "batch"}); err == nil || !strings.Contains(err.Error(), `role "batch"`) {
+		t.Fatalf("unknown role: %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(reg, metrics.Options{}); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if _, err := metrics.New(reg, metrics.Options{}); err == nil {
+		t.Fatal("a second Metrics on one registry was accepted")
 	}
 }

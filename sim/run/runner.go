@@ -1,4 +1,4 @@
-// Package runner runs a scenario end to end: broker (embedded or external),
+// Package run runs a scenario end to end: broker (embedded or external),
 // topics, processors and producer, then an audit of the log, and returns
 // the summary. It is the library the CLI, the gate and the benchmarks call.
 package run
@@ -67,12 +67,13 @@ type Result struct {
 	Audit   *audit.Auditor
 }
 
-// Run runs a scenario to completion and audits the log.
-func Run(ctx context.Context, o Options) (*Result, error) {
-	if o.Scenario == nil || o.Policy == nil {
-		return nil, errors.New("runner: scenario and policy are required")
-	}
-	if o.Partitions == 0 {
+// maxPartitions bounds the partition count: each partition is a processor
+// with its own books and batches, so a typo of 100000 should be an error,
+// not an out-of-memory.
+const maxPartitions = 4096
+
+func (o *Options) setDefaults() {
+	if o.Partitions == 0 && o.Scenario != nil {
 		o.Partitions = o.Scenario.Partitions
 	}
 	if o.Partitions == 0 {
@@ -80,6 +81,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Topics == (bus.Topics{}) {
 		o.Topics = bus.DefaultTopics("")
+	}
+}
+
+// Validate reports options that cannot make a run, before anything starts.
+func (o *Options) Validate() error {
+	switch {
+	case o.Scenario == nil || o.Policy == nil:
+		return errors.New("run: scenario and policy are required")
+	case o.Partitions < 1 || o.Partitions > maxPartitions:
+		return fmt.Errorf("run: partitions %d: want 1 to %d", o.Partitions, maxPartitions)
+	case o.Source != nil && o.Clock.Length <= 0:
+		return errors.New("run: a Source needs its epoch Clock")
+	case o.Total < 0:
+		return fmt.Errorf("run: total %d payments is negative", o.Total)
+	case o.ExternalWorkers && len(o.Bus.Brokers) == 0:
+		return errors.New("run: external workers need an external cluster (Bus.Brokers)")
+	}
+	return nil
+}
+
+// Run runs a scenario to completion and audits the log.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.setDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	brokerKind := "external"
 	if len(o.Bus.Brokers) == 0 {

@@ -72,10 +72,28 @@ type partResult struct {
 	errs       []string
 }
 
-// Rebuild replays the events topic.
-func Rebuild(ctx context.Context, o Options) (*Result, error) {
+func (o *Options) setDefaults() {
 	if o.Topics == (bus.Topics{}) {
 		o.Topics = bus.DefaultTopics("")
+	}
+}
+
+// Validate reports options a replay cannot use.
+func (o *Options) Validate() error {
+	if len(o.Bus.Brokers) == 0 {
+		return errors.New("replay: no brokers: a replay reads an existing log (--brokers)")
+	}
+	if o.Parallel < 0 {
+		return fmt.Errorf("replay: parallel %d is negative", o.Parallel)
+	}
+	return nil
+}
+
+// Rebuild replays the events topic.
+func Rebuild(ctx context.Context, o Options) (*Result, error) {
+	o.setDefaults()
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	admin, err := bus.NewClient(o.Bus)
 	if err != nil {
