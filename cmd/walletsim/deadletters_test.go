@@ -8,6 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/walletsim/walletsim/sim/bus"
+	"github.com/walletsim/walletsim/sim/bus/deadletter"
 )
 
 // TestDeadLettersCommand reads dead letters in the engine's format (reason
@@ -49,7 +50,7 @@ func TestDeadLettersCommand(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, l := range lines {
-		var d deadLetterJSON
+		var d deadletter.Letter
 		if err := json.Unmarshal([]byte(l), &d); err != nil {
 			t.Fatal(err)
 		}
