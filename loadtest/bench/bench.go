@@ -8,11 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -254,34 +255,24 @@ func rebuild(ctx context.Context, bc bus.Config, topics bus.Topics, s *run.Summa
 
 func rawRead(ctx context.Context, bc bus.Config, topic string, parts int, first, next []int64) (float64, error) {
 	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var n int64
-	errs := make(chan error, parts)
+	var n atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
 	for p := 0; p < parts; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
+		g.Go(func() error {
 			var k, sum int64
-			err := bus.Scan(ctx, bc, topic, p, first[p], next[p], func(_ int64, v []byte) error {
+			err := bus.Scan(gctx, bc, topic, p, first[p], next[p], func(_ int64, v []byte) error {
 				k++
 				sum += int64(len(v))
 				return nil
 			})
-			if err != nil {
-				errs <- err
-			}
-			mu.Lock()
-			n += k
-			mu.Unlock()
-		}(p)
+			n.Add(k)
+			return err
+		})
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := g.Wait(); err != nil {
 		return 0, err
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n.Load()) / time.Since(start).Seconds(), nil
 }
 
 // ceiling produces n messages with the engine's writer settings, whole
@@ -307,12 +298,9 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 	const batch = 5000
 	per := n / int64(parts)
 	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, parts)
+	g, gctx := errgroup.WithContext(ctx)
 	for p := 0; p < parts; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
+		g.Go(func() error {
 			msgs := make([]kafka.Message, 0, batch)
 			count := per
 			if p == parts-1 {
@@ -323,17 +311,16 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 				for ; len(msgs) < batch && i < count; i++ {
 					msgs = append(msgs, kafka.Message{Topic: topic, Partition: p, Key: strconv.AppendInt(nil, i, 10), Value: value})
 				}
-				if err := w.WriteMessages(ctx, msgs...); err != nil {
-					errs <- err
-					return
+				if err := w.WriteMessages(gctx, msgs...); err != nil {
+					return err
 				}
 			}
-		}(p)
+			return nil
+		})
 	}
-	wg.Wait()
+	err = g.Wait()
 	produce := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
+	if err != nil {
 		return c, err
 	}
 	_, next, err := admin.Offsets(ctx, topic, parts)
@@ -341,30 +328,22 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 		return c, err
 	}
 	start = time.Now()
-	var got int64
-	var mu sync.Mutex
-	errs = make(chan error, parts)
+	var read atomic.Int64
+	g, gctx = errgroup.WithContext(ctx)
 	for p := 0; p < parts; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
+		g.Go(func() error {
 			k := int64(0)
-			err := bus.ReadRange(ctx, bc, topic, p, 0, next[p], func(kafka.Message) error { k++; return nil })
-			if err != nil {
-				errs <- err
-			}
-			mu.Lock()
-			got += k
-			mu.Unlock()
-		}(p)
+			err := bus.ReadRange(gctx, bc, topic, p, 0, next[p], func(kafka.Message) error { k++; return nil })
+			read.Add(k)
+			return err
+		})
 	}
-	wg.Wait()
+	err = g.Wait()
 	consume := time.Since(start)
-	close(errs)
-	if err := <-errs; err != nil {
+	if err != nil {
 		return c, err
 	}
-	if got != n {
+	if got := read.Load(); got != n {
 		return c, fmt.Errorf("read back %d of %d messages", got, n)
 	}
 	c.ProduceMsgsPerS = float64(n) / produce.Seconds()

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"os"
 	"path/filepath"
@@ -115,26 +116,16 @@ func Rebuild(ctx context.Context, o Options) (*Result, error) {
 	}
 	start := time.Now()
 	results := make([]*partResult, parts)
-	sem := make(chan struct{}, o.Parallel)
-	var wg sync.WaitGroup
-	errs := make(chan error, parts)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Parallel)
 	for p := 0; p < parts; p++ {
-		wg.Add(1)
-		go func(p int) {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			r, err := rebuildPartition(ctx, o, p, parts, first[p], next[p])
-			if err != nil {
-				errs <- err
-				return
-			}
+		g.Go(func() error {
+			r, err := rebuildPartition(gctx, o, p, parts, first[p], next[p])
 			results[p] = r
-		}(p)
+			return err
+		})
 	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	res := &Result{Partitions: parts, Books: map[int]*ledger.Book{}}
