@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
@@ -20,6 +22,26 @@ import (
 // each partition has one scanner, so the auditor still sees every wallet's
 // events in log order.
 func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Auditor, audit.Report, error) {
+	return VerifyFollowing(ctx, bc, topics, nil)
+}
+
+// followPoll is how long a caught-up scanner waits before it looks for
+// new records of a growing log, and followChunk the fewest new records
+// worth a fetch before the log settles: each scan dials the partition's
+// leader, so chasing every few records would cost the broker more than
+// the audit saves.
+const (
+	followPoll  = 50 * time.Millisecond
+	followChunk = 4096
+)
+
+// VerifyFollowing is Verify over a log that is still being written: each
+// scanner reads up to the end it last saw and looks again until done is
+// closed, then reads to the final end. A run's audit thus keeps pace with
+// its pipeline and ends soon after the last outcome; the verdict is the
+// one Verify gives over the finished log (the auditor's checks do not
+// depend on how the reads were cut). A nil done reads the log as it is.
+func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done <-chan struct{}) (*audit.Auditor, audit.Report, error) {
 	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return nil, audit.Report{}, err
@@ -37,7 +59,14 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	free := make(chan *batch, 32)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*parts+2)
-	for _, topic := range []string{topics.Commands, topics.Events} {
+	// One poller learns how far each topic's partitions have grown and
+	// publishes it; the scanners chase those ends, and once the log is
+	// complete (done closed) the poller publishes the final ends and
+	// closes settled.
+	names := []string{topics.Commands, topics.Events}
+	ends := make([][]atomic.Int64, len(names))
+	firsts := make([][]int64, len(names))
+	for i, topic := range names {
 		n, err := admin.Partitions(ctx, topic)
 		if err != nil {
 			return nil, audit.Report{}, err
@@ -46,16 +75,35 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 		if err != nil {
 			return nil, audit.Report{}, err
 		}
+		firsts[i], ends[i] = first, make([]atomic.Int64, n)
+		for p := range next {
+			ends[i][p].Store(next[p])
+		}
+	}
+	settled := make(chan struct{})
+	if done == nil {
+		close(settled)
+	} else {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pollEnds(ctx, admin, names, ends, done, settled); err != nil {
+				errs <- err
+				cancel()
+			}
+		}()
+	}
+	for i, topic := range names {
 		isEvents := topic == topics.Events
-		for p := 0; p < n; p++ {
+		for p := range ends[i] {
 			wg.Add(1)
-			go func(p int) {
+			go func() {
 				defer wg.Done()
-				if err := scanDecode(ctx, bc, topic, p, first[p], next[p], isEvents, batches, free); err != nil {
+				if err := follow(ctx, bc, topic, p, firsts[i][p], &ends[i][p], isEvents, settled, batches, free); err != nil {
 					errs <- err
 					cancel()
 				}
-			}(p)
+			}()
 		}
 	}
 	go func() { wg.Wait(); close(batches) }()
@@ -83,6 +131,67 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 		return nil, audit.Report{}, err
 	}
 	return a, a.Finish(), nil
+}
+
+// pollEnds refreshes ends every followPoll until done closes, then stores
+// the final ends and closes settled.
+func pollEnds(ctx context.Context, admin *bus.Client, names []string, ends [][]atomic.Int64, done <-chan struct{}, settled chan<- struct{}) error {
+	t := time.NewTicker(followPoll)
+	defer t.Stop()
+	for {
+		final := false
+		select {
+		case <-done:
+			final = true
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		for i, topic := range names {
+			_, next, err := admin.Offsets(ctx, topic, len(ends[i]))
+			if err != nil {
+				if final || ctx.Err() != nil {
+					return err
+				}
+				continue // a transient error: the next tick asks again
+			}
+			for p := range next {
+				ends[i][p].Store(next[p])
+			}
+		}
+		if final {
+			close(settled)
+			return nil
+		}
+	}
+}
+
+// follow scans one partition from pos to the end the poller published,
+// again and again, until the log is settled and the final end is read.
+func follow(ctx context.Context, bc bus.Config, topic string, p int, pos int64, end *atomic.Int64, isEvents bool, settled <-chan struct{}, out chan<- *batch, free chan *batch) error {
+	for {
+		last := false
+		select {
+		case <-settled:
+			last = true
+		default:
+		}
+		if e := end.Load(); e > pos && (last || e-pos >= followChunk) {
+			if err := scanDecode(ctx, bc, topic, p, pos, e, isEvents, out, free); err != nil {
+				return err
+			}
+			pos = e
+		}
+		if last {
+			return nil
+		}
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(followPoll):
+		}
+	}
 }
 
 const batchLen = 2048

@@ -171,6 +171,19 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		prodErr <- err
 	}()
+	// The audit follows the log while the pipeline writes it, so the run
+	// ends soon after its last outcome rather than re-reading it all.
+	logDone := make(chan struct{})
+	type verdict struct {
+		aud *audit.Auditor
+		rep audit.Report
+		err error
+	}
+	verified := make(chan verdict, 1)
+	go func() {
+		aud, rep, err := engine.VerifyFollowing(ctx, o.Bus, o.Topics, logDone)
+		verified <- verdict{aud, rep, err}
+	}()
 	var pres *engine.ProcessResult
 	if o.ExternalWorkers {
 		err = eng.WaitDone(ctx, 200*time.Millisecond)
@@ -180,16 +193,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	perr := <-prodErr
 	elapsed := time.Since(start)
 	stopProgress()
+	if err == nil && perr == nil {
+		close(logDone)
+	} else {
+		cancel()
+	}
+	vstart := time.Now()
+	v := <-verified
 	if err != nil {
 		return nil, fmt.Errorf("processing: %w", err)
 	}
 	if perr != nil {
 		return nil, fmt.Errorf("producing: %w", perr)
 	}
-	vstart := time.Now()
-	aud, rep, err := engine.Verify(ctx, o.Bus, o.Topics)
-	if err != nil {
-		return nil, fmt.Errorf("verify: %w", err)
+	aud, rep := v.aud, v.rep
+	if v.err != nil {
+		return nil, fmt.Errorf("verify: %w", v.err)
 	}
 	s := build(o, rep, aud, pres, elapsed)
 	if pres != nil && len(pres.Books) == o.Partitions {
