@@ -32,7 +32,7 @@ func TestNormQuantile(t *testing.T) {
 	}
 }
 
-func TestChi2(t *testing.T) {
+func TestChiSquare(t *testing.T) {
 	for _, tc := range []struct {
 		x    float64
 		k    int
