@@ -6,7 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/walletsim/walletsim/sim/report/html"
 )
 
 // WriteJSON writes dir/calibration.json.
@@ -35,12 +38,9 @@ func (r *Report) Counts() string {
 // WriteSummary prints what a run shows by default: one line, then the
 // off rows only. jsonPath is where calibration.json went ("" = nowhere).
 func (r *Report) WriteSummary(w io.Writer, jsonPath string) {
-	where := "see calibration.json"
-	switch {
-	case jsonPath != "":
+	where := "--calibration=table for every row, --out DIR for calibration.json"
+	if jsonPath != "" {
 		where = "see " + jsonPath
-	default:
-		where = "--calibration=table for every row, --out DIR for calibration.json"
 	}
 	fmt.Fprintf(w, "calibration: %s; %s\n", r.Counts(), where)
 	var off []Row
@@ -74,6 +74,25 @@ func writeRows(w io.Writer, rows []Row) {
 			q.Test, FormatStat(q), q.P, FormatMDE(q), q.Status, basis)
 	}
 	tw.Flush()
+}
+
+// HTMLTable is every row for report.html.
+func (r *Report) HTMLTable() html.Table {
+	t := html.Table{
+		Title: fmt.Sprintf("Calibration: %s (tolerance %.0f%%, family-wise alpha %g over %d rows, z* %.2f)",
+			r.Counts(), 100*r.Tolerance, r.Alpha, r.Tests, r.ZStar),
+		Columns: []string{"kind", "quantity", "key", "generated", "target", "error %", "n", "test", "stat", "p", "detectable %", "status", "basis"},
+	}
+	for _, q := range r.Rows {
+		basis := q.Basis
+		if q.Status == StatusDeparts && q.Note != "" {
+			basis += " (departs: " + q.Note + ")"
+		}
+		t.Rows = append(t.Rows, []string{q.Kind, q.Quantity, q.Key, Format(q.Quantity, q.Generated), Format(q.Quantity, q.Target),
+			fmt.Sprintf("%.2f", 100*q.RelError), fmt.Sprint(q.Samples), q.Test, FormatStat(q), fmt.Sprintf("%.2g", q.P),
+			strings.TrimSuffix(FormatMDE(q), "%"), q.Status, basis})
+	}
+	return t
 }
 
 // Format renders a generated or target figure in its unit.
