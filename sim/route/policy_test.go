@@ -10,7 +10,7 @@ import (
 	"github.com/walletsim/walletsim/sim/route"
 )
 
-// builtins are the era policies of calibration.md section 2, oldest first.
+// builtins are the era policies of cal:defaults.interop-eras, oldest first.
 var builtins = []string{"walled-garden", "netsunion-2018", "mutual-scan-2021", "transfer-pilot-2022", "telco-2023", "unionpay-open-2024", "unified-qr"}
 
 func load(t testing.TB, name string) *route.Table {

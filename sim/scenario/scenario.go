@@ -51,7 +51,7 @@ type Scenario struct {
 	// a merchant of the other region.
 	CrossBorder map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
 	// CrossBorderAmounts is, per payer region, the amount distribution of
-	// its cross-border scan payments (calibration.md section 6: Hong Kong
+	// its cross-border scan payments (cal:crossborder.hk-in-shenzhen-2023: Hong Kong
 	// residents spend more per payment in Shenzhen than at home); a region
 	// without one uses the kind's amounts.
 	CrossBorderAmounts map[string]Dist `mapstructure:"cross_border_amounts" json:"cross_border_amounts,omitempty"`
@@ -119,7 +119,7 @@ type Population struct {
 	// wallet of a provider.
 	Wallets map[string]map[string]int64 `mapstructure:"wallets" json:"wallets"`
 	// Preference per region: the share of payments each provider's wallets
-	// start (the value shares of calibration.md section 1).
+	// start (the value shares of cal:defaults.wallet-shares).
 	Preference map[string]map[string]float64 `mapstructure:"preference" json:"preference"`
 	// Classes per provider: KYC class shares.
 	Classes map[string]map[string]float64 `mapstructure:"classes" json:"classes"`

@@ -95,13 +95,13 @@ func TestBuiltinsSmall(t *testing.T) {
 }
 
 // Green energy, recomputed from the settled payments by the Ant Forest
-// figures (calibration.md section 7), equals what the ledger credited and
+// figures (cal:carbon.ant-forest), equals what the ledger credited and
 // the summary reports: 5 g per offline payment of at least 1.00 in its
 // currency, at most 10 a day per wallet (China Standard Time days); 80 g
 // per bus ride (KMB, Citybus, Long Win, New Lantao), 52 g per MTR ride.
 // Trams and the Star Ferry have no Ant Forest figure: walletsim credits
 // the rail ticket's 52 g [A] (sim.DefaultFares). Rides have no daily cap
-// in the figures calibration.md cites.
+// in the figures cal:carbon.ant-forest cites.
 func TestCarbonMatchesAntForest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a scenario through the engine")
