@@ -180,3 +180,51 @@ func Builtin() (*Sources, error) {
 	})
 	return builtin.s, builtin.err
 }
+
+// sectionTitles head the rows of docs/calibration.md by ID prefix.
+var sectionTitles = map[string]string{
+	"market": "Market shares, users, volumes", "interop": "QR standards and interoperability",
+	"fees": "Fees", "limits": "Limits", "transit": "Hong Kong transit", "fx": "Exchange rate",
+	"crossborder": "Cross-border", "peak": "Peak loads", "carbon": "Low-carbon",
+	"defaults": "The defaults walletsim uses", "assume": "Assumptions",
+}
+
+// WriteMarkdown renders the rows as the tables of docs/calibration.md,
+// one per section in file order (TestDocsListEveryRow keeps the page in
+// step with the file).
+func (s *Sources) WriteMarkdown(w io.Writer) {
+	section := ""
+	for _, r := range s.Rows {
+		sec, _, _ := strings.Cut(r.ID, ".")
+		if sec != section {
+			section = sec
+			title := sectionTitles[sec]
+			if title == "" {
+				title = sec
+			}
+			fmt.Fprintf(w, "\n### %s\n\n| ID | Fact | Numbers read | Unit | Date | Region | Mark | Source |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", title)
+		}
+		var nums []string
+		if r.Value != nil {
+			nums = append(nums, fmt.Sprintf("%g", *r.Value))
+		}
+		keys := make([]string, 0, len(r.Values))
+		for k := range r.Values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			nums = append(nums, fmt.Sprintf("%s %g", k, r.Values[k]))
+		}
+		fact := r.Figure
+		if r.Note != "" {
+			fact += " (" + r.Note + ")"
+		}
+		link := ""
+		if r.Source != "" {
+			link = "[link](" + r.Source + ")"
+		}
+		esc := func(v string) string { return strings.ReplaceAll(v, "|", "\\|") }
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r.ID, esc(fact), esc(strings.Join(nums, ", ")), esc(r.Unit), esc(r.Date), esc(r.Region), r.Mark, link)
+	}
+}

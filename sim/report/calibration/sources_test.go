@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -172,6 +173,45 @@ func TestDeparturesNameRows(t *testing.T) {
 			if _, ok := src.Row(strings.TrimPrefix(d.Row, "cal:")); !ok {
 				t.Errorf("%s departs from %s, which is not a row", name, d.Row)
 			}
+		}
+	}
+}
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite the row tables of docs/calibration.md from sources.yaml")
+
+// docs/calibration.md lists every row of sources.yaml, as the file says
+// (go test -update-docs rewrites the part between the markers).
+func TestDocsListEveryRow(t *testing.T) {
+	src, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(repoRoot(t), "docs", "calibration.md")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- rows:begin (generated from scenarios/calibration/sources.yaml: go test ./sim/report/calibration -update-docs) -->\n", "<!-- rows:end -->"
+	doc := string(b)
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("%s: no row markers", p)
+	}
+	var sb strings.Builder
+	src.WriteMarkdown(&sb)
+	want := sb.String() + "\n"
+	if got := doc[i+len(begin) : j]; got != want {
+		if *updateDocs {
+			if err := os.WriteFile(p, []byte(doc[:i+len(begin)]+want+doc[j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("%s is out of date with sources.yaml (go test ./sim/report/calibration -run TestDocsListEveryRow -update-docs)", p)
+	}
+	for _, id := range src.IDs() {
+		if !strings.Contains(doc, "`"+id+"`") {
+			t.Errorf("docs/calibration.md does not show row %s", id)
 		}
 	}
 }
