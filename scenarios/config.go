@@ -20,7 +20,7 @@ import (
 )
 
 // DefaultPolicy is the policy of a scenario that names none: the
-// interoperability of mid-2024, the latest era calibration.md records.
+// interoperability of mid-2024, the latest era cal:defaults.interop-eras records.
 const DefaultPolicy = "unionpay-open-2024"
 
 // File is a scenario or policy file and where it came from.

@@ -9,3 +9,10 @@ import "embed"
 //
 //go:embed *.yaml policies/*.yaml
 var FS embed.FS
+
+// SourcesYAML is calibration/sources.yaml: the source rows (cal:<id>) the
+// scenarios, policies and code cite, read by sim/report/calibration. It
+// sits in a subfolder because every top-level *.yaml is a scenario.
+//
+//go:embed calibration/sources.yaml
+var SourcesYAML []byte

@@ -5,7 +5,7 @@ import "fmt"
 // Class is a wallet's KYC class; it selects the limits the wallet lives under.
 type Class uint8
 
-// Classes (calibration.md section 4).
+// Classes (cal:limits.account-class, cal:limits.barcode-classes).
 const (
 	ClassNone Class = iota
 	CNClass1        // PBoC class I: RMB 1,000 cumulative, lifetime
@@ -55,7 +55,7 @@ type Limits struct {
 
 const rmb = 100 // fen per yuan
 
-// DefaultLimits is the limit table of calibration.md section 4.
+// DefaultLimits is the limit table of cal:defaults.account-limits and cal:limits.ecny-tiers.
 var DefaultLimits = [NumClasses]Limits{
 	// calibration: class I RMB 1,000 lifetime; fewer than 2 factors RMB 1,000/day; static codes 500/day
 	CNClass1: {Lifetime: 1_000 * rmb, PerDay: 1_000 * rmb, StaticDay: 500 * rmb},

@@ -2,7 +2,7 @@ package sim
 
 import "fmt"
 
-// Operator is a Hong Kong transit operator (calibration.md section 5).
+// Operator is a Hong Kong transit operator (cal:transit.riders-2019).
 type Operator uint8
 
 // Operators.
@@ -60,7 +60,7 @@ const (
 )
 
 // Fare is an operator's fare model, in HKD cents. Figures from
-// calibration.md "Calibration table": MTR fare, Bus fare, Tram / Star Ferry fare.
+// cal:defaults.fare-mtr, cal:defaults.fare-bus, cal:defaults.fare-tram-ferry.
 type Fare struct {
 	Model         FareModel
 	MedianCents   int64   // lognormal median (distance and bus)
@@ -75,7 +75,7 @@ type Fare struct {
 	QRSinceYYYYMM int   // when the operator started taking wallet QR codes
 }
 
-// DefaultFares is the fare table of calibration.md section 5.
+// DefaultFares is the fare table of cal:defaults.fare-mtr, cal:defaults.fare-bus, cal:defaults.fare-tram-ferry and cal:defaults.daily-riders.
 var DefaultFares = [NumOperators]Fare{
 	// calibration: MTR fare lognormal median HK$11, sigma 0.35, range 4-60; riders 4.9M; QR since 2021-01
 	MTR: {Model: FareDistance, MedianCents: 1100, Sigma: 0.35, MinCents: 400, MaxCents: 6000, BandCents: 10, DailyRidersK: 4900, GreenGrams: 52, QRSinceYYYYMM: 202101},

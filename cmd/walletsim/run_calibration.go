@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -11,28 +13,50 @@ import (
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
-// Every run reports its calibration (package calibration): the generated
-// wallet shares, kind mix, tickets, operator shares, peak and cross-border
-// share against the scenario's targets, as a table after the summary and
-// as DIR/calibration.json with --out.
+// Every run checks its calibration (package calibration): one line after
+// the summary and the off rows; every row with --calibration=table;
+// DIR/calibration.json and a table in DIR/report.html with --out.
+
+// calMode is --calibration: summary (default), table, or off.
+type calMode string
+
+func (m *calMode) String() string { return string(*m) }
+func (m *calMode) Type() string   { return "summary|table|off" }
+func (m *calMode) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "summary", "true", "on":
+		*m = "summary"
+	case "table", "full":
+		*m = "table"
+	case "off", "false", "none":
+		*m = "off"
+	default:
+		return fmt.Errorf("want summary, table or off, got %q", v)
+	}
+	return nil
+}
 
 var runCal struct {
-	on  bool
-	col *calibration.Collector
-	sc  *scenario.Compiled
+	mode calMode
+	col  *calibration.Collector
+	sc   *scenario.Compiled
+	rep  *calibration.Report
+	err  error
 }
 
 func init() {
+	runCal.mode = "summary"
 	registerRunFlags(func(fs *pflag.FlagSet) {
-		fs.BoolVar(&runCal.on, "calibration", true, "report generated against calibrated targets (table; DIR/calibration.json with --out)")
+		f := fs.VarPF(&runCal.mode, "calibration", "", "check the generated traffic against calibrated targets: summary (one line and the off rows), table (every row) or off; DIR/calibration.json with --out")
+		f.NoOptDefVal = "summary"
 	})
 	runOptionHooks = append(runOptionHooks, calibrationOptions)
 	runResultHooks = append(runResultHooks, calibrationResult)
 }
 
 func calibrationOptions(cmd *cobra.Command, o *run.Options) error {
-	runCal.col, runCal.sc = nil, nil // a previous Execute in the same process (tests)
-	if !runCal.on || tracing(cmd) {
+	runCal.col, runCal.sc, runCal.rep, runCal.err = nil, nil, nil, nil // a previous Execute in the same process (tests)
+	if runCal.mode == "off" || tracing(cmd) {
 		return nil // a replayed trace has no scenario targets to meet
 	}
 	runCal.sc = o.Scenario
@@ -46,25 +70,44 @@ func calibrationOptions(cmd *cobra.Command, o *run.Options) error {
 	return nil
 }
 
-func calibrationResult(cmd *cobra.Command, out string, _ *run.Result) error {
+// calibrationReport computes the run's report once (report.html asks for
+// it before calibrationResult prints it).
+func calibrationReport() (*calibration.Report, error) {
 	if runCal.sc == nil {
-		return nil
+		return nil, nil
 	}
-	col := runCal.col
-	if !col.Complete() {
-		// The producer resumed mid-way (or another hook replaced the
-		// source): generation is deterministic, so measure it afresh.
-		col = calibration.Measure(runCal.sc)
+	if runCal.rep == nil && runCal.err == nil {
+		col := runCal.col
+		if !col.Complete() {
+			// The producer resumed mid-way (or another hook replaced the
+			// source): generation is deterministic, so measure it afresh.
+			col = calibration.Measure(runCal.sc)
+		}
+		runCal.rep, runCal.err = col.Report(runCal.sc, calibration.Config{})
 	}
-	rep := col.Report(runCal.sc, 0)
-	rep.WriteTable(cmd.OutOrStdout())
+	return runCal.rep, runCal.err
+}
+
+func calibrationResult(cmd *cobra.Command, out string, _ *run.Result) error {
+	rep, err := calibrationReport()
+	if rep == nil || err != nil {
+		return err
+	}
+	p := ""
 	if out != "" {
-		p, err := rep.WriteJSON(out)
-		if err != nil {
+		if p, err = rep.WriteJSON(out); err != nil {
 			return fmt.Errorf("calibration: %w", err)
 		}
-		fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
+		p = filepath.Base(p)
 	}
+	if runCal.mode == "table" {
+		rep.WriteTable(cmd.OutOrStdout())
+		if p != "" {
+			fmt.Fprintln(cmd.OutOrStdout(), "wrote", filepath.Join(out, p))
+		}
+		return nil
+	}
+	rep.WriteSummary(cmd.OutOrStdout(), p)
 	return nil
 }
 

@@ -64,6 +64,11 @@ func runReportResult(cmd *cobra.Command, out string, res *run.Result) error {
 	}
 	s.stop()
 	r := buildRunReport(res.Summary, s)
+	if cal, err := calibrationReport(); err != nil {
+		return err
+	} else if cal != nil {
+		r.Tables = append(r.Tables, cal.HTMLTable())
+	}
 	p := filepath.Join(out, "report.html")
 	if err := html.WriteRunFile(p, r); err != nil {
 		return err

@@ -300,7 +300,7 @@ func (g *Generator) candidates(c *event.Command, payer uint64, only bool) {
 	}
 }
 
-// fare draws a transit fare in HKD cents (calibration.md section 5).
+// fare draws a transit fare in HKD cents (cal:defaults.fare-mtr, cal:defaults.fare-bus, cal:defaults.fare-tram-ferry).
 func fare(r *rand.Rand, o sim.Operator, t int64) int64 {
 	f := sim.DefaultFares[o]
 	switch f.Model {

@@ -345,7 +345,7 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 }
 
 // green is the Ant Forest green energy a settled payment earns
-// (calibration.md section 7): 5 g per offline payment of at least RMB 1, at
+// (cal:carbon.ant-forest): 5 g per offline payment of at least RMB 1, at
 // most 10 a day; transit rides by operator (bus 80 g, metro 52 g).
 func (b *Book) green(c *event.Command, w *Wallet) int64 {
 	if c.Kind == sim.Transit {

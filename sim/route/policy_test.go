@@ -10,7 +10,7 @@ import (
 	"github.com/walletsim/walletsim/sim/route"
 )
 
-// builtins are the era policies of calibration.md section 2, oldest first.
+// builtins are the era policies of cal:defaults.interop-eras, oldest first.
 var builtins = []string{"walled-garden", "netsunion-2018", "mutual-scan-2021", "transfer-pilot-2022", "telco-2023", "unionpay-open-2024", "unified-qr"}
 
 func load(t testing.TB, name string) *route.Table {
@@ -105,8 +105,9 @@ func TestBuiltinPolicies(t *testing.T) {
 			}
 			for i, r := range pol.Rules {
 				n := r.Note
-				if !strings.Contains(n, "calibration") && !strings.Contains(n, "[A]") && !strings.Contains(n, "[U]") {
-					t.Errorf("rules[%d] note %q names no calibration row (or [A]/[U])", i, n)
+				// cal:<id> rows resolve: sim/report/calibration TestEveryCitationResolves.
+				if !strings.Contains(n, "cal:") && !strings.Contains(n, "[A]") && !strings.Contains(n, "[U]") {
+					t.Errorf("rules[%d] note %q cites no cal:<id> row (nor [A]/[U])", i, n)
 				}
 			}
 			if table.SettleCycleMS != 24*3600*1000 {

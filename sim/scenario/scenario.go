@@ -51,7 +51,7 @@ type Scenario struct {
 	// a merchant of the other region.
 	CrossBorder map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
 	// CrossBorderAmounts is, per payer region, the amount distribution of
-	// its cross-border scan payments (calibration.md section 6: Hong Kong
+	// its cross-border scan payments (cal:crossborder.hk-in-shenzhen-2023: Hong Kong
 	// residents spend more per payment in Shenzhen than at home); a region
 	// without one uses the kind's amounts.
 	CrossBorderAmounts map[string]Dist `mapstructure:"cross_border_amounts" json:"cross_border_amounts,omitempty"`
@@ -66,6 +66,28 @@ type Scenario struct {
 	Faults Faults `mapstructure:"faults" json:"faults,omitempty"`
 	// Attack shapes `walletsim attack` runs of this scenario (attack.go).
 	Attack Attack `mapstructure:"attack" json:"attack,omitempty"`
+	// Departs lists the source rows this scenario deliberately does not
+	// follow, each with its reason: the calibration report shows those
+	// rows as "departs" instead of checking them.
+	Departs []Departure `mapstructure:"departs" json:"departs,omitempty"`
+}
+
+// Departure is a source row a scenario does not follow, cited as
+// cal:<id> (scenarios/calibration/sources.yaml), and why.
+type Departure struct {
+	Row    string `mapstructure:"row" json:"row"`
+	Reason string `mapstructure:"reason" json:"reason"`
+}
+
+// DepartsFrom reports whether s departs from source row id (without "cal:")
+// and why.
+func (s *Scenario) DepartsFrom(id string) (string, bool) {
+	for _, d := range s.Departs {
+		if d.Row == "cal:"+id {
+			return d.Reason, true
+		}
+	}
+	return "", false
 }
 
 // Faults are broker-side faults for the embedded broker.
@@ -97,7 +119,7 @@ type Population struct {
 	// wallet of a provider.
 	Wallets map[string]map[string]int64 `mapstructure:"wallets" json:"wallets"`
 	// Preference per region: the share of payments each provider's wallets
-	// start (the value shares of calibration.md section 1).
+	// start (the value shares of cal:defaults.wallet-shares).
 	Preference map[string]map[string]float64 `mapstructure:"preference" json:"preference"`
 	// Classes per provider: KYC class shares.
 	Classes map[string]map[string]float64 `mapstructure:"classes" json:"classes"`
@@ -157,6 +179,20 @@ func Compile(s *Scenario) (*Compiled, error) {
 	}
 	if s.Name == "" {
 		bad("name", "empty")
+	}
+	seen := map[string]bool{}
+	for i, d := range s.Departs {
+		key := fmt.Sprintf("departs[%d]", i)
+		switch {
+		case !strings.HasPrefix(d.Row, "cal:") || len(d.Row) < 5:
+			bad(key+".row", "%q: want a source row cited as cal:<id>", d.Row)
+		case seen[d.Row]:
+			bad(key+".row", "%s listed twice", d.Row)
+		}
+		seen[d.Row] = true
+		if strings.TrimSpace(d.Reason) == "" {
+			bad(key+".reason", "empty: say why the scenario departs from %s", d.Row)
+		}
 	}
 	if s.Payments < 0 {
 		bad("payments", "negative payment count %d", s.Payments)

@@ -40,3 +40,33 @@ func TestCompileCrossBorderAmounts(t *testing.T) {
 		})
 	}
 }
+
+func TestCompileDeparts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    []Departure
+		want string // "" = valid
+	}{
+		{"valid", []Departure{{Row: "cal:crossborder.hk-wallets-2021", Reason: "even split [A]"}}, ""},
+		{"no cal: prefix", []Departure{{Row: "crossborder.hk-wallets-2021", Reason: "x"}}, "departs[0].row: \"crossborder.hk-wallets-2021\": want a source row cited as cal:<id>"},
+		{"no reason", []Departure{{Row: "cal:fees.mdr"}}, "departs[0].reason: empty"},
+		{"twice", []Departure{{Row: "cal:fees.mdr", Reason: "a"}, {Row: "cal:fees.mdr", Reason: "b"}}, "departs[1].row: cal:fees.mdr listed twice"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := valid()
+			s.Departs = tc.d
+			_, err := Compile(s)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want one naming %q", err, tc.want)
+			}
+			if tc.want == "" {
+				if why, ok := s.DepartsFrom("crossborder.hk-wallets-2021"); !ok || why != "even split [A]" {
+					t.Errorf("DepartsFrom = %q, %v", why, ok)
+				}
+			}
+		})
+	}
+}

@@ -38,7 +38,7 @@ func ParsePace(s string) (Pace, error) {
 }
 
 // FastPerEpoch is how many payments a PaceFast epoch carries: a second of
-// simulated time at about the mainland base load (calibration.md: 32k/s).
+// simulated time at about the mainland base load (cal:defaults.base-load: 32k/s).
 const FastPerEpoch = 32_000
 
 // Source replays a trace: epoch 0 opens the wallets, later epochs carry

@@ -1,6 +1,8 @@
 package calibration
 
 import (
+	"math"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
@@ -9,21 +11,34 @@ import (
 )
 
 // amounts accumulates one ticket distribution: an HDR histogram for the
-// median (3 significant digits, 0.1% resolution, well inside the 5%
-// tolerance) and an exact sum for the mean.
+// median shown (3 significant digits), exact sums for the mean and the
+// mean of logs, and an exact count at or below the target median (the
+// median test), which the histogram's buckets would blur.
 type amounts struct {
-	h   *hdrhistogram.Histogram
-	sum int64
-	n   int64
+	h            *hdrhistogram.Histogram
+	sum, sum2    float64
+	logs, logs2  float64
+	n            int64
+	thr          int64 // target median, minor units
+	atOrBelowThr int64
 }
 
 func (a *amounts) add(v int64) {
 	if a.h == nil {
 		a.h = hdrhistogram.New(1, 1e12, 3)
 	}
-	_ = a.h.RecordValue(max(v, 1))
-	a.sum += v
+	v = max(v, 1)
+	_ = a.h.RecordValue(v)
+	f := float64(v)
+	a.sum += f
+	a.sum2 += f * f
+	l := math.Log(f)
+	a.logs += l
+	a.logs2 += l * l
 	a.n++
+	if v <= a.thr {
+		a.atOrBelowThr++
+	}
 }
 
 func (a *amounts) median() float64 {
@@ -37,14 +52,27 @@ func (a *amounts) mean() float64 {
 	if a.n == 0 {
 		return 0
 	}
-	return float64(a.sum) / float64(a.n)
+	return a.sum / float64(a.n)
 }
+
+// sd is the sample standard deviation.
+func sd(sum, sum2 float64, n int64) float64 {
+	if n < 2 {
+		return 0
+	}
+	m := sum / float64(n)
+	return math.Sqrt(max(0, (sum2-float64(n)*m*m)/float64(n-1)))
+}
+
+// maxSeconds bounds the per-second arrival histogram (a month).
+const maxSeconds = 31 * 86_400
 
 // Collector measures the commands of a run as the producer pulls them.
 // It is not safe for concurrent use: the producer calls Epoch from one
-// goroutine, and the report is read after the run.
+// goroutine, and the report is read after the run. The median thresholds
+// come from the scenario it is made for: report it against that scenario.
 type Collector struct {
-	startMS, endMS, binMS int64
+	startMS, endMS int64
 
 	wallets  []uint8 // wallet ID-1 -> provider | region<<4
 	payments int64
@@ -52,11 +80,14 @@ type Collector struct {
 	payer    [sim.NumRegions][sim.NumProviders]int64
 	byRegion [sim.NumRegions]int64
 	amount   [sim.NumKinds]amounts
-	// cross-border scans per payer region.
+	// cross-border scans per payer region, and by the payer's provider.
 	scans, crossScans [sim.NumRegions]int64
+	crossProv         [sim.NumRegions][sim.NumProviders]int64
 	crossAmount       [sim.NumRegions]amounts
 	operators         [sim.NumOperators]int64
-	bins              []int64
+	// perSecond counts arrivals by simulated second from the start.
+	perSecond []int64
+	lastMS    int64
 
 	next   uint32 // the epoch expected next
 	broken bool   // an epoch was skipped (a resumed run): measure again
@@ -66,9 +97,16 @@ type Collector struct {
 // NewCollector prepares a collector for sc's run.
 func NewCollector(sc *scenario.Compiled) *Collector {
 	c := &Collector{startMS: sc.StartMS, endMS: sc.EndMS}
-	if sc.EndMS > 0 && len(sc.Phases) > 0 {
-		c.binMS = peakBin(sc)
-		c.bins = make([]int64, (sc.EndMS-sc.StartMS+c.binMS-1)/c.binMS)
+	t := newTargets(sc)
+	for k := sim.Kind(0); k < sim.NumKinds; k++ {
+		if m := t.ticket(k); m != nil {
+			c.amount[k].thr = median(m)
+		}
+	}
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		if d := t.crossAmt[r]; d.Median > 0 {
+			c.crossAmount[r].thr = median(lognormal(d))
+		}
 	}
 	return c
 }
@@ -149,6 +187,9 @@ func (c *Collector) pay(cmd *event.Command) {
 			c.scans[reg]++
 			if cmd.AccRegion != reg {
 				c.crossScans[reg]++
+				if prov.Valid() {
+					c.crossProv[reg][prov]++
+				}
 				c.crossAmount[reg].add(cmd.Amount)
 			}
 		}
@@ -157,20 +198,32 @@ func (c *Collector) pay(cmd *event.Command) {
 			c.operators[o]++
 		}
 	}
-	if c.bins != nil && cmd.SimTime >= c.startMS && cmd.SimTime < c.endMS {
-		c.bins[(cmd.SimTime-c.startMS)/c.binMS]++
+	if off := cmd.SimTime - c.startMS; off >= 0 && (c.endMS == 0 || cmd.SimTime < c.endMS) {
+		s := off / 1000
+		if s < maxSeconds {
+			for int64(len(c.perSecond)) <= s {
+				c.perSecond = append(c.perSecond, 0)
+			}
+			c.perSecond[s]++
+			c.lastMS = max(c.lastMS, off)
+		}
 	}
 }
 
 // Measure regenerates sc's commands from its seed and measures them:
 // generation is deterministic, so this is what any run of sc produced.
 func Measure(sc *scenario.Compiled) *Collector {
+	return MeasureWith(sc, gen.New(sc))
+}
+
+// MeasureWith measures what src generates against sc's targets (tests
+// feed it a generator of a deliberately different scenario: a bias).
+func MeasureWith(sc *scenario.Compiled, src Source) *Collector {
 	c := NewCollector(sc)
-	g := gen.New(sc)
 	var buf []event.Command
 	for e := uint32(0); ; e++ {
 		var last bool
-		buf, last = g.Epoch(e, buf[:0])
+		buf, last = src.Epoch(e, buf[:0])
 		c.Observe(e, buf, last)
 		if last {
 			return c

@@ -52,7 +52,7 @@ func TestClampedLognormalMean(t *testing.T) {
 	}
 	// The calibration row's own figure: median 60, sigma 1.2 -> mean ~123.
 	if m := lognormal(scenario.Dist{Median: 60, Sigma: 1.2}).mean() / 100; math.Abs(m-123.27) > 0.01 {
-		t.Errorf("scan size mean = %.2f, want 123.27 (calibration.md: mean ~123)", m)
+		t.Errorf("scan size mean = %.2f, want 123.27 (cal:defaults.scan-size: mean ~123)", m)
 	}
 }
 

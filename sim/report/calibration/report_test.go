@@ -85,24 +85,32 @@ func TestPlanBinsAndPeak(t *testing.T) {
 }
 
 func TestBasis(t *testing.T) {
+	src, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
 	row := map[string]float64{"alipay": 0.55, "weixin": 0.39, "unionpay": 0.02, "bank": 0.02, "ecny": 0.01, "telco": 0.01}
+	peak := func(v float64) string {
+		id, _ := src.peakRow(v)
+		return id
+	}
 	for _, tc := range []struct {
 		name, got, want string
 	}{
-		{"row share", walletShareBasis(sim.CN, sim.Alipay, row), RowWalletShares},
-		{"QuickPass and bank together", walletShareBasis(sim.CN, sim.Bank, row), RowWalletShares},
-		{"assumed share", walletShareBasis(sim.CN, sim.Alipay, map[string]float64{"alipay": 0.6}), Assumed},
-		{"HK has no row", walletShareBasis(sim.HK, sim.AlipayHK, map[string]float64{"alipay_hk": 0.55}), Assumed},
-		{"scan size", distBasis(sim.ScanMPM, scenario.Dist{Median: 60, Sigma: 1.2, Max: 50000}), RowScanSize},
-		{"red packets", distBasis(sim.RedPacket, scenario.Dist{Median: 10, Sigma: 1, Max: 200}), RowRedPackets},
-		{"drifted scan size", distBasis(sim.ScanMPM, scenario.Dist{Median: 65, Sigma: 1.2}), Assumed},
-		{"HK spend, mean 200", crossDistBasis(sim.HK, scenario.Dist{Median: 109, Sigma: 1.1}), RowHKSpend},
-		{"HK spend, mean out of 150-250", crossDistBasis(sim.HK, scenario.Dist{Median: 200, Sigma: 1.1}), Assumed},
-		{"default riders", ridersBasis(nil), RowDailyRiders},
-		{"changed riders", ridersBasis(map[string]float64{"mtr": 1}), Assumed},
-		{"transit peak", peakBasis(2.2), RowTransitPeak},
-		{"11.11", peakBasis(4.0), RowElevenEleven},
-		{"other peak", peakBasis(3), Assumed},
+		{"row share", src.walletShareBasis(sim.CN, sim.Alipay, row), "cal:" + RowWalletShares},
+		{"QuickPass and bank together", src.walletShareBasis(sim.CN, sim.Bank, row), "cal:" + RowWalletShares},
+		{"assumed share", src.walletShareBasis(sim.CN, sim.Alipay, map[string]float64{"alipay": 0.6}), Assumed},
+		{"HK has no row", src.walletShareBasis(sim.HK, sim.AlipayHK, map[string]float64{"alipay_hk": 0.55}), Assumed},
+		{"scan size", src.distBasis(sim.ScanMPM, scenario.Dist{Median: 60, Sigma: 1.2, Max: 50000}), "cal:" + RowScanSize},
+		{"red packets", src.distBasis(sim.RedPacket, scenario.Dist{Median: 10, Sigma: 1, Max: 200}), "cal:" + RowP2PSize},
+		{"drifted scan size", src.distBasis(sim.ScanMPM, scenario.Dist{Median: 65, Sigma: 1.2}), Assumed},
+		{"HK spend, mean 200", src.crossDistBasis(sim.HK, scenario.Dist{Median: 109, Sigma: 1.1}), "cal:" + RowHKSpend},
+		{"HK spend, mean out of 150-250", src.crossDistBasis(sim.HK, scenario.Dist{Median: 200, Sigma: 1.1}), Assumed},
+		{"default riders", src.ridersBasis(nil), "cal:" + RowDailyRiders},
+		{"changed riders", src.ridersBasis(map[string]float64{"mtr": 1}), Assumed},
+		{"transit peak", peak(2.2), RowTransitPeak},
+		{"11.11", peak(4.0), RowEventPeaks},
+		{"other peak", peak(3), ""},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s: basis %q, want %q", tc.name, tc.got, tc.want)
@@ -127,7 +135,15 @@ func TestCollectorTapMatchesMeasure(t *testing.T) {
 	if !c.Complete() {
 		t.Fatal("a full pass is not complete")
 	}
-	if got, want := c.Report(sc, 0), Measure(sc).Report(sc, 0); !reflect.DeepEqual(got, want) {
+	got, err := c.Report(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Measure(sc).Report(sc, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("tapped report differs from the measured one:\n%+v\n%+v", got, want)
 	}
 	resumed := NewCollector(sc)
@@ -144,7 +160,10 @@ func TestReportGolden(t *testing.T) {
 	for _, name := range []string{"quickstart", "gba-cross-border"} {
 		t.Run(name, func(t *testing.T) {
 			sc := compiled(t, name, "small")
-			rep := Measure(sc).Report(sc, 0)
+			rep, err := Measure(sc).Report(sc, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			dir := t.TempDir()
 			p, err := rep.WriteJSON(dir)
 			if err != nil {
