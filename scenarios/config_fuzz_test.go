@@ -4,7 +4,6 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
-
 )
 
 // seedFiles adds every built-in file under dir (a glob in package

@@ -5,6 +5,7 @@ import (
 
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
@@ -60,7 +61,7 @@ func row(t *testing.T, rep *Report, kind, q, key string) Row {
 	return Row{}
 }
 
-func report(t *testing.T, sc *scenario.Compiled, src Source) *Report {
+func report(t *testing.T, sc *scenario.Compiled, src event.Source) *Report {
 	t.Helper()
 	rep, err := MeasureWith(sc, src).Report(sc, Config{})
 	if err != nil {

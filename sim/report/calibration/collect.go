@@ -218,7 +218,7 @@ func Measure(sc *scenario.Compiled) *Collector {
 
 // MeasureWith measures what src generates against sc's targets (tests
 // feed it a generator of a deliberately different scenario: a bias).
-func MeasureWith(sc *scenario.Compiled, src Source) *Collector {
+func MeasureWith(sc *scenario.Compiled, src event.Source) *Collector {
 	c := NewCollector(sc)
 	var buf []event.Command
 	for e := uint32(0); ; e++ {
