@@ -159,6 +159,9 @@ type Report struct {
 	SequenceGaps       int64 `json:"sequence_gaps"`
 	FXViolations       int64 `json:"fx_violations"`
 	BadEvents          int64 `json:"bad_events"`
+	// DeadLettered counts commands the processors dead-lettered (with a
+	// reason): they are neither attempted payments nor unresolved.
+	DeadLettered int64 `json:"dead_lettered,omitempty"`
 	// SuspenseOpen is money still held for transfers in flight, by currency.
 	SuspenseOpen map[string]int64 `json:"suspense_open,omitempty"`
 	// Totals per currency: money that entered from outside, and what the
@@ -222,6 +225,9 @@ func (a *Auditor) Command(c *event.Command) {
 		a.kind(c.Kind).Attempted++
 	}
 }
+
+// DeadLettered records a command record the processors dead-lettered.
+func (a *Auditor) DeadLettered() { a.r.DeadLettered++ }
 
 func (a *Auditor) kind(k sim.Kind) *KindCount {
 	kc := a.r.ByKind[k.String()]

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 
+	"github.com/segmentio/kafka-go"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/event"
@@ -31,6 +33,10 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	if parts == 0 {
 		return nil, audit.Report{}, fmt.Errorf("topic %s does not exist on %v: nothing to verify", topics.Events, bc.Brokers)
 	}
+	dead, err := deadLettered(ctx, bc, admin, topics)
+	if err != nil {
+		return nil, audit.Report{}, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan *batch, 16)
@@ -51,7 +57,7 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 			wg.Add(1)
 			go func(p int) {
 				defer wg.Done()
-				if err := scanDecode(ctx, bc, topic, p, first[p], next[p], isEvents, batches, free); err != nil {
+				if err := scanDecode(ctx, bc, topic, p, first[p], next[p], isEvents, dead[p], batches, free); err != nil {
 					errs <- err
 					cancel()
 				}
@@ -68,6 +74,9 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 		} else {
 			for i := range b.cmds {
 				a.Command(&b.cmds[i])
+			}
+			for range b.dead {
+				a.DeadLettered()
 			}
 		}
 		select {
@@ -96,13 +105,14 @@ type batch struct {
 	raw    []byte
 	ends   []int
 	lens   []int
+	dead   int // commands skipped because the processors dead-lettered them
 }
 
-func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, to int64, isEvents bool, out chan<- *batch, free chan *batch) error {
+func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, to int64, isEvents bool, dead map[int64]bool, out chan<- *batch, free chan *batch) error {
 	get := func() *batch {
 		select {
 		case b := <-free:
-			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0]
+			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens, b.dead = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0], 0
 			return b
 		default:
 			return &batch{events: isEvents}
@@ -110,7 +120,7 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 	}
 	b := get()
 	flush := func() error {
-		if len(b.evs) == 0 && len(b.cmds) == 0 {
+		if len(b.evs) == 0 && len(b.cmds) == 0 && b.dead == 0 {
 			return nil
 		}
 		select {
@@ -121,7 +131,7 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		b = get()
 		return nil
 	}
-	err := scanRetrying(ctx, bc, topic, p, from, to, func(_ int64, v []byte) error {
+	err := scanRetrying(ctx, bc, topic, p, from, to, func(off int64, v []byte) error {
 		if isEvents {
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {
@@ -132,6 +142,13 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 			if len(b.evs) == batchLen {
 				return flush()
 			}
+			return nil
+		}
+		if dead[off] {
+			// The processor dead-lettered it (unknown or misrouted
+			// wallet, stale epoch, after the last mark): it has a
+			// reason, not an outcome, and is no unresolved payment.
+			b.dead++
 			return nil
 		}
 		var c event.Command
@@ -148,4 +165,49 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		return err
 	}
 	return flush()
+}
+
+// deadLettered reads the dead-letter topic: for each commands partition,
+// the offsets the processors dead-lettered (their source headers).
+func deadLettered(ctx context.Context, bc bus.Config, admin *bus.Client, topics bus.Topics) (map[int]map[int64]bool, error) {
+	out := map[int]map[int64]bool{}
+	n, err := admin.Partitions(ctx, topics.DeadLetters)
+	if err != nil || n == 0 {
+		return out, nil // no dead-letter topic: nothing was dead-lettered
+	}
+	first, next, err := admin.Offsets(ctx, topics.DeadLetters, n)
+	if err != nil {
+		return nil, err
+	}
+	for p := 0; p < n; p++ {
+		err := bus.ReadRange(ctx, bc, topics.DeadLetters, p, first[p], next[p], func(m kafka.Message) error {
+			var src string
+			part, off := -1, int64(-1)
+			for _, h := range m.Headers {
+				switch h.Key {
+				case "source_topic":
+					src = string(h.Value)
+				case "source_partition":
+					if v, err := strconv.Atoi(string(h.Value)); err == nil {
+						part = v
+					}
+				case "source_offset":
+					if v, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+						off = v
+					}
+				}
+			}
+			if src == topics.Commands && part >= 0 && off >= 0 {
+				if out[part] == nil {
+					out[part] = map[int64]bool{}
+				}
+				out[part][off] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read dead letters: %w", err)
+		}
+	}
+	return out, nil
 }
