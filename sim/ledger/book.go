@@ -326,6 +326,10 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 			return
 		}
 		rate = mid * (10_000 - r.FXMarginBPS) / 10_000
+		if rate <= 0 { // route.Compile bounds rates and margins; a zero rate would make the payment free
+			b.decline(c, w, sink, sim.FXUnavailable, true)
+			return
+		}
 		debit = sim.SourceFor(c.Amount, rate)
 	}
 	if r.MaxAmount > 0 && debit > r.MaxAmount {
@@ -334,7 +338,7 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	}
 	lim := &b.limits[w.Class]
 	if c.Kind == sim.TopUp {
-		if lim.BalanceCap > 0 && w.Balance+debit > lim.BalanceCap {
+		if sim.Exceeds(w.Balance, debit, lim.BalanceCap) || sim.Exceeds(w.Balance, debit, sim.MaxBalance) {
 			b.decline(c, w, sink, sim.BalanceCapExceeded, false)
 			return
 		}
@@ -347,11 +351,12 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	}
 	w.roll(c.SimTime)
 	switch {
-	case lim.PerTxn > 0 && debit > lim.PerTxn,
-		lim.PerDay > 0 && w.DaySpent+debit > lim.PerDay,
-		c.Static && lim.StaticDay > 0 && w.StaticDay+debit > lim.StaticDay,
-		lim.PerYear > 0 && w.YearSpent+debit > lim.PerYear,
-		lim.Lifetime > 0 && w.LifeSpent+debit > lim.Lifetime:
+	// sim.Exceeds, not spent+debit > limit: the sum could overflow.
+	case sim.Exceeds(0, debit, lim.PerTxn),
+		sim.Exceeds(w.DaySpent, debit, lim.PerDay),
+		c.Static && sim.Exceeds(w.StaticDay, debit, lim.StaticDay),
+		sim.Exceeds(w.YearSpent, debit, lim.PerYear),
+		sim.Exceeds(w.LifeSpent, debit, lim.Lifetime):
 		b.decline(c, w, sink, sim.LimitExceeded, false)
 		return
 	case w.Balance < debit:
@@ -436,7 +441,7 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		reason = sim.CurrencyMismatch
 	case !b.canReceive(c, w):
 		reason = sim.RouteUnavailable
-	case b.limits[w.Class].BalanceCap > 0 && w.Balance+c.Amount > b.limits[w.Class].BalanceCap:
+	case sim.Exceeds(w.Balance, c.Amount, b.limits[w.Class].BalanceCap), sim.Exceeds(w.Balance, c.Amount, sim.MaxBalance):
 		reason = sim.BalanceCapExceeded
 	}
 	if reason != sim.ReasonNone {
