@@ -300,7 +300,7 @@ func (s *Server) Close(ctx context.Context) (*Final, error) {
 	if s.runErr != nil {
 		return nil, s.runErr
 	}
-	_, rep, err := engine.Verify(ctx, s.cfg.Bus, s.cfg.Topics)
+	_, rep, err := engine.VerifyPolicy(ctx, s.cfg.Bus, s.cfg.Topics, s.cfg.Policy, nil)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}

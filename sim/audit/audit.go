@@ -12,6 +12,7 @@ import (
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
 )
 
 type walletAudit struct {
@@ -103,6 +104,11 @@ type Auditor struct {
 	// settle holds inter-provider flows by simulated minute (China
 	// Standard Time), so any cycle of whole minutes can be struck later.
 	settle map[settleKey]*flow
+	// Decision checks (decisions.go): set by NewWithPolicy.
+	routes  *route.Table
+	limits  *[sim.NumClasses]sim.Limits
+	lims    []limitState
+	farLims map[uint64]*limitState
 }
 
 type settleKey struct {
@@ -158,7 +164,11 @@ type Report struct {
 	BalanceMismatches  int64 `json:"balance_mismatches"`
 	SequenceGaps       int64 `json:"sequence_gaps"`
 	FXViolations       int64 `json:"fx_violations"`
-	BadEvents          int64 `json:"bad_events"`
+	// Decisions (with a policy, decisions.go): fees not those of the
+	// route, debits past the wallet class's limits, credits past its cap.
+	FeeViolations   int64 `json:"fee_violations"`
+	LimitViolations int64 `json:"limit_violations"`
+	BadEvents       int64 `json:"bad_events"`
 	// DeadLettered counts commands the processors dead-lettered (with a
 	// reason): they are neither attempted payments nor unresolved.
 	DeadLettered int64 `json:"dead_lettered,omitempty"`
@@ -286,6 +296,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 		a.r.NegativeBalances++
 	}
 	a.checkFX(e)
+	a.checkDecision(e, w, e.Wallet)
 	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp {
 		a.fees(e)
 		if e.Hops > 0 {

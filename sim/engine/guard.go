@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/ledger"
@@ -116,9 +117,9 @@ func (p *processor) drainAfterLast(ctx context.Context) error {
 			delete(p.cmdPend, ep)
 		}
 	}
-	_, next, err := p.e.admin.Offsets(ctx, p.e.topics.Commands, p.e.parts)
+	next, err := p.commandsEnd(ctx)
 	if err != nil {
-		return fmt.Errorf("partition %d: commands offsets: %w", p.part, err)
+		return err
 	}
 	for p.cmdNext < next[p.part] {
 		m, err := p.fetch(ctx, p.cmdR)
@@ -145,4 +146,26 @@ func (p *processor) drainAfterLast(ctx context.Context) error {
 		p.poison(ctx, m, &p.cmdDL, fmt.Sprintf("after the generator's last mark (epoch %d)", p.lastGen))
 	}
 	return nil
+}
+
+// commandsEnd is the commands topic's end offsets, asked again through
+// a broker restart or a dropped connection like every other read here.
+func (p *processor) commandsEnd(ctx context.Context) ([]int64, error) {
+	backoff := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		_, next, err := p.e.admin.Offsets(ctx, p.e.topics.Commands, p.e.parts)
+		if err == nil {
+			return next, nil
+		}
+		if ctx.Err() != nil || attempt >= 30 {
+			return nil, fmt.Errorf("partition %d: commands offsets: %w", p.part, err)
+		}
+		p.e.retries.Add(1)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
 }

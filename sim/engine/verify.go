@@ -7,9 +7,11 @@ import (
 	"sync"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
 )
 
 // Verify replays the commands and events topics through an auditor: it
@@ -22,6 +24,13 @@ import (
 // each partition has one scanner, so the auditor still sees every wallet's
 // events in log order.
 func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Auditor, audit.Report, error) {
+	return VerifyPolicy(ctx, bc, topics, nil, nil)
+}
+
+// VerifyPolicy is Verify that also checks every decision in the log (FX
+// rates, fees, limits) against the policy and limits the run used
+// (audit.NewWithPolicy); nil routes checks balances only.
+func VerifyPolicy(ctx context.Context, bc bus.Config, topics bus.Topics, routes *route.Table, limits *[sim.NumClasses]sim.Limits) (*audit.Auditor, audit.Report, error) {
 	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return nil, audit.Report{}, err
@@ -66,6 +75,9 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	}
 	go func() { wg.Wait(); close(batches) }()
 	a := audit.New()
+	if routes != nil {
+		a = audit.NewWithPolicy(routes, limits)
+	}
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {

@@ -161,7 +161,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("producing: %w", perr)
 	}
 	vstart := time.Now()
-	aud, rep, err := engine.Verify(ctx, o.Bus, o.Topics)
+	aud, rep, err := engine.VerifyPolicy(ctx, o.Bus, o.Topics, o.Policy, nil)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -187,6 +187,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		Invariants: Invariants{
 			MoneyConserved: rep.MoneyConserved, NegativeBalances: rep.NegativeBalances, DuplicateEvents: rep.DuplicateEvents,
 			UnresolvedCommands: rep.UnresolvedCommands, DuplicateOutcomes: rep.DuplicateOutcomes, UnbalancedEvents: rep.UnbalancedEvents,
+			FeeViolations: rep.FeeViolations, LimitViolations: rep.LimitViolations,
 			BalanceMismatches: rep.BalanceMismatches, SequenceGaps: rep.SequenceGaps, FXViolations: rep.FXViolations,
 			SuspenseOpen: rep.SuspenseOpen, ExternalIn: rep.ExternalIn, Held: rep.Held,
 		},

@@ -74,6 +74,8 @@ type Invariants struct {
 	BalanceMismatches  int64            `json:"balance_mismatches"`
 	SequenceGaps       int64            `json:"sequence_gaps"`
 	FXViolations       int64            `json:"fx_violations"`
+	FeeViolations      int64            `json:"fee_violations"`
+	LimitViolations    int64            `json:"limit_violations"`
 	SuspenseOpen       map[string]int64 `json:"suspense_open,omitempty"`
 	ExternalIn         map[string]int64 `json:"external_in"`
 	Held               map[string]int64 `json:"held"`
@@ -82,7 +84,8 @@ type Invariants struct {
 // OK reports whether every invariant holds.
 func (i Invariants) OK() bool {
 	return i.MoneyConserved && i.NegativeBalances == 0 && i.DuplicateEvents == 0 && i.UnresolvedCommands == 0 &&
-		i.DuplicateOutcomes == 0 && i.UnbalancedEvents == 0 && i.BalanceMismatches == 0 && i.SequenceGaps == 0 && i.FXViolations == 0
+		i.DuplicateOutcomes == 0 && i.UnbalancedEvents == 0 && i.BalanceMismatches == 0 && i.SequenceGaps == 0 && i.FXViolations == 0 &&
+		i.FeeViolations == 0 && i.LimitViolations == 0
 }
 
 // Throughput is measured over the pipeline: first command written to the
