@@ -113,6 +113,7 @@ func (f *apiFlags) config(name string) (api.Config, error) {
 func newServeCmd() *cobra.Command {
 	f := &apiFlags{}
 	var addr string
+	var fresh bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the JSON payment API over the engine",
@@ -121,21 +122,25 @@ func newServeCmd() *cobra.Command {
 /v1/wallets/{id} and /v1/payments/{id}; /healthz, /readyz and /openapi.json.
 Wallets and merchants are the scenario's population (IDs from 1). Requests
 wait for their outcome (200 settled; 402, 403 or 422 declined, with a code)
-unless --async. The topics are recreated at start. On SIGINT or SIGTERM it
+unless --async (a 202 is answered once the payment is in the log). At start
+it resumes the log it finds (--data, or --brokers) and rebuilds balances,
+payments and idempotency keys from it, so a crash or a restart loses
+nothing it accepted; --fresh deletes the topics first. On SIGINT or SIGTERM it
 stops taking payments, resolves every accepted one, audits the log and
 exits 0 when every invariant held, 1 otherwise. The bearer token comes from
 --token or, better (it stays out of ps), WALLETSIM_TOKEN.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr, fresh) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; binding elsewhere exposes the API)")
 	fs.StringVar(&f.token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
+	fs.BoolVar(&fresh, "fresh", false, "delete the topics at start instead of resuming their log (accepted payments, outcomes, idempotency keys)")
 	f.register(fs, true)
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
+func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool) error {
 	if f.token == "" {
 		f.token = os.Getenv("WALLETSIM_TOKEN")
 	}
@@ -143,6 +148,7 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Fresh = fresh
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return cli.Usagef("--addr %s: %v", addr, err)
@@ -228,7 +234,8 @@ func stopAPI(api *api.Server, hs *http.Server) (*api.Final, error) {
 
 func invariantsOK(r audit.Report) bool {
 	return r.MoneyConserved && r.NegativeBalances == 0 && r.DuplicateEvents == 0 && r.UnresolvedCommands == 0 &&
-		r.DuplicateOutcomes == 0 && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 && r.SequenceGaps == 0 && r.FXViolations == 0
+		r.DuplicateOutcomes == 0 && r.UnbalancedEvents == 0 && r.BalanceMismatches == 0 && r.SequenceGaps == 0 && r.FXViolations == 0 &&
+		r.FeeViolations == 0 && r.LimitViolations == 0
 }
 
 func writeAudit(w io.Writer, fin *api.Final) {
@@ -237,7 +244,7 @@ func writeAudit(w io.Writer, fin *api.Final) {
 	if !invariantsOK(r) {
 		verdict = "VIOLATED"
 	}
-	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log)\n", fin.Accepted, r.Succeeded, r.Declined)
+	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log; %d by earlier sessions)\n", fin.Accepted, r.Succeeded, r.Declined, fin.Restored)
 	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
 		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
 }

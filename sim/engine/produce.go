@@ -118,6 +118,9 @@ func (e *Engine) Produce(ctx context.Context, src Source, from uint32) (ProduceS
 		st.Payments += enc.pays
 		st.Epochs++
 		e.produced.Add(enc.pays)
+		if c, ok := src.(Committer); ok {
+			c.Committed(enc.epoch)
+		}
 		if enc.last {
 			break
 		}
