@@ -168,11 +168,6 @@ func TestWalletsimServices(t *testing.T) {
 	}
 }
 
-// pendingFlags are flags the stack needs from commands other issues are
-// still wiring: reported, not failed, while the command lacks them, and
-// checked like any other as soon as it has them.
-var pendingFlags = map[string]bool{"serve --metrics-addr": true}
-
 // Every walletsim command line in the stack parses: its subcommand exists
 // and has each flag given (checked against the binary's own --help).
 func TestCommandsExist(t *testing.T) {
@@ -190,10 +185,6 @@ func TestCommandsExist(t *testing.T) {
 		}
 		for _, f := range names {
 			if regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `\b`).Match(out) {
-				continue
-			}
-			if pendingFlags[sub+" --"+f] {
-				t.Logf("%s: walletsim %s has no --%s yet (pending in another issue)", name, sub, f)
 				continue
 			}
 			t.Errorf("%s: walletsim %s has no flag --%s", name, sub, f)

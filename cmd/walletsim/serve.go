@@ -19,6 +19,7 @@ import (
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/api"
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/metrics"
 )
 
 func init() { rootCmd.AddCommand(newServeCmd()) }
@@ -114,6 +115,7 @@ func newServeCmd() *cobra.Command {
 	f := &apiFlags{}
 	var addr string
 	var fresh bool
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the JSON payment API over the engine",
@@ -130,17 +132,18 @@ stops taking payments, resolves every accepted one, audits the log and
 exits 0 when every invariant held, 1 otherwise. The bearer token comes from
 --token or, better (it stays out of ps), WALLETSIM_TOKEN.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr, fresh) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr, fresh, metricsAddr) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; binding elsewhere exposes the API)")
 	fs.StringVar(&f.token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics (HTTP payment requests by code, latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	fs.BoolVar(&fresh, "fresh", false, "delete the topics at start instead of resuming their log (accepted payments, outcomes, idempotency keys)")
 	f.register(fs, true)
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool) error {
+func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsAddr string) error {
 	if f.token == "" {
 		f.token = os.Getenv("WALLETSIM_TOKEN")
 	}
@@ -156,7 +159,13 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
-	api, hs, err := startAPI(ctx, cfg, ln)
+	m, stopMetrics, err := serveMetrics(ctx, metricsAddr, metrics.RoleServe, cfg.Policy.Name, cmd.ErrOrStderr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
+	api, hs, err := startAPI(ctx, cfg, ln, func(h http.Handler) http.Handler { return observeHTTP(h, m) })
 	if err != nil {
 		return err
 	}
@@ -200,8 +209,9 @@ func lessGC() {
 	}
 }
 
-// startAPI starts the engine and an HTTP server on ln.
-func startAPI(ctx context.Context, cfg api.Config, ln net.Listener) (*api.Server, *http.Server, error) {
+// startAPI starts the engine and an HTTP server on ln, its handler
+// wrapped by wrap (metrics) if given.
+func startAPI(ctx context.Context, cfg api.Config, ln net.Listener, wrap ...func(http.Handler) http.Handler) (*api.Server, *http.Server, error) {
 	lessGC()
 	api, err := api.Start(ctx, cfg)
 	if err != nil {
@@ -216,6 +226,9 @@ func startAPI(ctx context.Context, cfg api.Config, ln net.Listener) (*api.Server
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          nil,
+	}
+	for _, w := range wrap {
+		hs.Handler = w(hs.Handler)
 	}
 	go hs.Serve(ln)
 	return api, hs, nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,8 +21,9 @@ import (
 type serveProc struct {
 	cmd *exec.Cmd
 	url string
-	out *bytes.Buffer // everything printed after "ready"
-	err chan error
+	out    *bytes.Buffer // everything printed after "ready"
+	stderr *bytes.Buffer
+	err    chan error
 }
 
 func startServe(t *testing.T, args ...string) *serveProc {
@@ -36,7 +38,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &serveProc{cmd: cmd, out: &bytes.Buffer{}, err: make(chan error, 1)}
+	p := &serveProc{cmd: cmd, out: &bytes.Buffer{}, stderr: &stderr, err: make(chan error, 1)}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		line := sc.Text()
@@ -165,5 +167,39 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	s3.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-s3.err; err != nil || !strings.Contains(s3.out.String(), "accepted          32 payments") || !strings.Contains(s3.out.String(), "invariants        OK") {
 		t.Fatalf("third session exited %v:\n%s", err, s3.out)
+	}
+}
+
+// TestServeMetrics: serve --metrics-addr (used by the README and compose)
+// exists and counts HTTP payment requests by status code.
+func TestServeMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs serve")
+	}
+	s := startServe(t, "--metrics-addr", "127.0.0.1:0")
+	defer s.cmd.Process.Kill()
+	m := regexp.MustCompile(`metrics: serving (\S+)`).FindStringSubmatch(s.stderr.String())
+	if m == nil {
+		t.Fatalf("no metrics address in stderr:\n%s", s.stderr)
+	}
+	st, w := s.call(t, "GET", "/v1/wallets/1", "", nil)
+	if st != 200 {
+		t.Fatalf("GET wallet: %d %v", st, w)
+	}
+	body := fmt.Sprintf(`{"wallet_id":1,"amount":100,"currency":"%s"}`, w["currency"])
+	if st, r := s.call(t, "POST", "/v1/topups", body, nil); st != 200 {
+		t.Fatalf("POST topup: %d %v", st, r)
+	}
+	s.call(t, "POST", "/v1/topups", `{"wallet_id":1}`, nil) // 422
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`walletsim_http_requests_total{code="200"} 1`, `walletsim_http_requests_total{code="422"} 1`, `walletsim_http_request_duration_seconds_count 2`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(string(b), "http_"))
+		}
 	}
 }
