@@ -119,7 +119,7 @@ func newDeadLettersCmd() *cobra.Command {
 			return sub.Close()
 		},
 	}
-	bf.register(cmd.Flags())
+	bf.registerExternal(cmd.Flags())
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep printing new dead letters until interrupted")
 	return cmd
 }

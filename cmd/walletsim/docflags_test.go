@@ -122,3 +122,48 @@ func TestDocInvocations(t *testing.T) {
 		t.Fatalf("parsed %v", got)
 	}
 }
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)#\s]+)(?:#[^)]*)?\)`)
+	goPackage = regexp.MustCompile(`github\.com/walletsim/walletsim((?:/[a-z0-9_]+)*)`)
+	repoPath  = regexp.MustCompile("`((?:cmd|sim|docs|loadtest|internal|scenarios|compose|dashboards)/[A-Za-z0-9_./-]+)`")
+)
+
+// TestDocsNameFilesThatExist: every relative link, repository path in
+// backticks and walletsim Go package a doc names exists. docs/gate.md
+// named the gate package at its path before the re-layout.
+func TestDocsNameFilesThatExist(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, file := range docFiles(t) {
+		if filepath.Ext(file) != ".md" {
+			continue
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		for _, m := range mdLink.FindAllStringSubmatch(text, -1) {
+			if strings.Contains(m[1], "://") || strings.HasPrefix(m[1], "mailto:") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(file), m[1])); err != nil {
+				t.Errorf("%s: link to %s: %v", file, m[1], err)
+			}
+		}
+		for _, m := range goPackage.FindAllStringSubmatch(text, -1) {
+			if _, err := os.Stat(filepath.Join(root, m[1])); err != nil {
+				t.Errorf("%s: Go package github.com/walletsim/walletsim%s does not exist", file, m[1])
+			}
+		}
+		for _, m := range repoPath.FindAllStringSubmatch(text, -1) {
+			p := strings.TrimSuffix(m[1], "/")
+			if strings.ContainsAny(p, "*") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+				t.Errorf("%s: names %s, which does not exist", file, m[1])
+			}
+		}
+	}
+}
