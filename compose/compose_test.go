@@ -86,6 +86,11 @@ func TestKafkaKRaftCluster(t *testing.T) {
 		if !strings.HasPrefix(s.Image, "apache/kafka:") {
 			continue
 		}
+		// A current 4.x: 3.9 was pinned on the belief that kafka-go could
+		// not talk to Kafka 4; 4.0.0 lacked JoinGroup v0/v1 (KAFKA-19444).
+		if v := strings.TrimPrefix(s.Image, "apache/kafka:"); !regexp.MustCompile(`^4\.([1-9]|0\.[1-9])`).MatchString(v) {
+			t.Errorf("%s: image %s, want a current Kafka 4.x (4.0.1 or later)", name, s.Image)
+		}
 		brokers = append(brokers, name)
 		if roles := env(s, "KAFKA_PROCESS_ROLES"); !strings.Contains(roles, "broker") || !strings.Contains(roles, "controller") {
 			t.Errorf("%s: KAFKA_PROCESS_ROLES %q, want broker,controller (KRaft, no ZooKeeper)", name, roles)
