@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/audit"
@@ -235,4 +237,65 @@ func FuzzProcessor(f *testing.F) {
 			t.Fatalf("command %+v: report %+v", c, rep)
 		}
 	})
+}
+
+// TestDeadLetterWriteFailureIsAnError: when the broker refuses the
+// dead-letter write for good (not authorized), the processor stops with
+// an error naming the dead letters; it used to log a line, count the
+// record as dead-lettered and go on, so the record was gone.
+func TestDeadLetterWriteFailureIsAnError(t *testing.T) {
+	b, err := embedded.Start(embedded.Config{Partitions: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sc, table := small(t)
+	bc := bus.Config{Brokers: []string{b.Addr()}}
+	g := gen.New(sc)
+	topics := bus.DefaultTopics("dlfail")
+	e, err := New(Config{Bus: bc, Topics: topics, Partitions: 2, Routes: table, Seed: uint64(sc.Seed), Clock: g.Clock, Window: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.Setup(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.writeControl(ctx, []kafka.Message{{Topic: topics.Commands, Partition: 0, Value: []byte("garbage")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Produce(ctx, g, 0); err != nil {
+		t.Fatal(err)
+	}
+	cl := b.Cluster()
+	cl.ControlKey(int16(kmsg.Produce), func(r kmsg.Request) (kmsg.Response, error, bool) {
+		cl.KeepControl()
+		req := r.(*kmsg.ProduceRequest)
+		for _, tp := range req.Topics {
+			if tp.Topic != topics.DeadLetters {
+				return nil, nil, false
+			}
+		}
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, tp := range req.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic = tp.Topic
+			for _, p := range tp.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p.Partition, kerr.TopicAuthorizationFailed.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	_, err = e.Process(ctx, nil)
+	if err == nil || !strings.Contains(err.Error(), "dead letters") {
+		t.Fatalf("process with the dead-letter topic refusing writes: %v", err)
+	}
+	if e.DeadLetters() != 0 {
+		t.Fatalf("%d dead letters counted that were never written", e.DeadLetters())
+	}
 }
