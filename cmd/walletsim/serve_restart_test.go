@@ -19,8 +19,8 @@ import (
 
 // serveProc is a running `walletsim serve` and its base URL.
 type serveProc struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
 	out    *bytes.Buffer // everything printed after "ready"
 	stderr *bytes.Buffer
 	err    chan error

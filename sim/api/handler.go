@@ -170,13 +170,18 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, ep Endpoint) {
 		return
 	}
 	if s.async(r) {
+		if o, _, _ := s.tr.lookup(id); o.Status != StatusPending {
+			s.respondPending(w, id) // an idempotent replay: the outcome
+			return
+		}
 		// 202 promises the payment is accepted: it must be in the log,
-		// so that it survives a crash of this server.
+		// so that it survives a crash of this server. The answer is the
+		// payment as accepted (pending), whatever happened meanwhile.
 		if err := s.src.waitDurable(r.Context(), id); err != nil {
 			writeError(w, err)
 			return
 		}
-		s.respondPending(w, id)
+		s.respondAccepted(w, id)
 		return
 	}
 	s.respondOutcome(w, r.Context(), id)
@@ -323,6 +328,15 @@ func (s *Server) respondPending(w http.ResponseWriter, id uint64) {
 		writeJSON(w, outcomeStatus(o), resp)
 		return
 	}
+	writeJSON(w, http.StatusAccepted, resp)
+}
+
+// respondAccepted is the 202 for a payment just accepted and written.
+func (s *Server) respondAccepted(w http.ResponseWriter, id uint64) {
+	o, _, _ := s.tr.lookup(id)
+	o.Status = StatusPending
+	resp := paymentResponse(o)
+	w.Header().Set("Location", "/v1/payments/"+resp.PaymentID)
 	writeJSON(w, http.StatusAccepted, resp)
 }
 
