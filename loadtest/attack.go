@@ -45,6 +45,9 @@ type Options struct {
 	// the attack (a rate search reuses them); otherwise Attack makes one
 	// and closes its connections at the end.
 	Client *http.Client
+	// OnResult, if set, sees each result's status code (0: transport
+	// error) and latency: attack --metrics-addr counts them.
+	OnResult func(code int, latency time.Duration)
 }
 
 // NewClient is an HTTP client for attacks on one target: keep-alive, up to
@@ -137,6 +140,9 @@ func Attack(ctx context.Context, o Options) (*Report, error) {
 			stopped = true
 		}
 		agg.Add(res)
+		if o.OnResult != nil {
+			o.OnResult(int(res.Code), res.Latency)
+		}
 		if encErr == nil && f != nil {
 			encErr = enc.Encode(res)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/walletsim/walletsim/loadtest"
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/api"
+	"github.com/walletsim/walletsim/sim/metrics"
 )
 
 func init() { rootCmd.AddCommand(newAttackCmd()) }
@@ -43,6 +44,7 @@ type attackFlags struct {
 	maxP99       time.Duration
 	step         float64
 	maxRate      float64
+	metricsAddr  string
 	retries      int
 }
 
@@ -90,6 +92,7 @@ invariants; 2: bad arguments.`,
 	fs.Float64Var(&f.maxRate, "max-rate", 200_000, "with --find-max: highest rate tried")
 	fs.IntVar(&f.retries, "retries", 2, "with --find-max: tries of a failed rate before a target stops")
 	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (results by status code, client latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	f.api.register(fs, false)
 	return cmd
 }
@@ -247,6 +250,14 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	opts := loadtest.Options{
 		Scenario: sc, Target: target, Token: f.api.token, Shape: shape, InvalidShare: share,
 		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
+	}
+	m, stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleAttack, sc.Policy, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	if m != nil {
+		opts.OnResult = m.ObserveHTTP
 	}
 	if f.findMax {
 		return findMax(ctx, cmd, f, opts, rate, srv, hs)

@@ -30,7 +30,7 @@ func newDeadLettersCmd() *cobra.Command {
 			return deadletter.Print(ctx, deadletter.Config{Bus: bc, Topic: bf.topics().DeadLetters, Follow: follow, Out: cmd.OutOrStdout()})
 		},
 	}
-	bf.register(cmd.Flags())
+	bf.registerExternal(cmd.Flags())
 	cmd.Flags().BoolVar(&follow, "follow", false, "keep printing new dead letters until interrupted")
 	return cmd
 }

@@ -146,7 +146,7 @@ func newEventsTailCmd() *cobra.Command {
 			return nil
 		},
 	}
-	bf.register(cmd.Flags())
+	bf.registerExternal(cmd.Flags())
 	cmd.Flags().Int64Var(&limit, "limit", 0, "stop after N events (0: all)")
 	cmd.Flags().Uint64Var(&wallet, "wallet", 0, "only this wallet's events")
 	return cmd

@@ -32,6 +32,13 @@ func (b *busFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&b.tlsInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
 }
 
+// registerExternal registers the flags for a command that reads an
+// existing log (external): its --brokers is required, and says so.
+func (b *busFlags) registerExternal(fs *pflag.FlagSet) {
+	b.register(fs)
+	fs.Lookup("brokers").Usage = "Kafka bootstrap servers host:port,... (required: the cluster that holds the log; an embedded broker would be empty)"
+}
+
 // config builds the connection; the password only ever comes from the
 // environment, never a flag, so it stays out of shell history and ps.
 func (b *busFlags) config() (bus.Config, error) {

@@ -63,7 +63,7 @@ it starts from the snapshots there and writes new ones at the end.`,
 			return nil
 		},
 	}
-	bf.register(cmd.Flags())
+	bf.registerExternal(cmd.Flags())
 	cmd.Flags().StringVar(&snapDir, "snapshot-dir", "", "resume from and write per-partition snapshots in this directory")
 	cmd.Flags().StringVar(&expect, "expect-digest", "", "fail unless the log digest equals this (summary.json events.digest)")
 	cmd.Flags().StringVar(&expectState, "expect-state", "", "fail unless the state digest equals this (summary.json events.state_digest)")

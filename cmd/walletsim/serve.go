@@ -18,6 +18,7 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/api"
+	"github.com/walletsim/walletsim/sim/metrics"
 )
 
 func init() { rootCmd.AddCommand(newServeCmd()) }
@@ -112,6 +113,8 @@ func (f *apiFlags) config(name string) (api.Config, error) {
 func newServeCmd() *cobra.Command {
 	f := &apiFlags{}
 	var addr string
+	var fresh bool
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the JSON payment API over the engine",
@@ -120,21 +123,26 @@ func newServeCmd() *cobra.Command {
 /v1/wallets/{id} and /v1/payments/{id}; /healthz, /readyz and /openapi.json.
 Wallets and merchants are the scenario's population (IDs from 1). Requests
 wait for their outcome (200 settled; 402, 403 or 422 declined, with a code)
-unless --async. The topics are recreated at start. On SIGINT or SIGTERM it
+unless --async (a 202 is answered once the payment is in the log). At start
+it resumes the log it finds (--data, or --brokers) and rebuilds balances,
+payments and idempotency keys from it, so a crash or a restart loses
+nothing it accepted; --fresh deletes the topics first. On SIGINT or SIGTERM it
 stops taking payments, resolves every accepted one, audits the log and
 exits 0 when every invariant held, 1 otherwise. The bearer token comes from
 --token or, better (it stays out of ps), WALLETSIM_TOKEN.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f, addr, fresh, metricsAddr) },
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; binding elsewhere exposes the API)")
 	fs.StringVar(&f.token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
+	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics (HTTP payment requests by code, latency) at http://ADDR/metrics (host:port; port 0 picks one)")
+	fs.BoolVar(&fresh, "fresh", false, "delete the topics at start instead of resuming their log (accepted payments, outcomes, idempotency keys)")
 	f.register(fs, true)
 	return cmd
 }
 
-func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
+func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsAddr string) error {
 	if f.token == "" {
 		f.token = os.Getenv("WALLETSIM_TOKEN")
 	}
@@ -142,6 +150,7 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
 	if err != nil {
 		return err
 	}
+	cfg.Fresh = fresh
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return cli.Usagef("--addr %s: %v", addr, err)
@@ -149,7 +158,13 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	out := cmd.OutOrStdout()
-	api, hs, err := startAPI(ctx, cfg, ln)
+	m, stopMetrics, err := serveMetrics(ctx, metricsAddr, metrics.RoleServe, cfg.Policy.Name, cmd.ErrOrStderr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMetrics()
+	api, hs, err := startAPI(ctx, cfg, ln, func(h http.Handler) http.Handler { return observeHTTP(h, m) })
 	if err != nil {
 		return err
 	}
@@ -193,8 +208,9 @@ func lessGC() {
 	}
 }
 
-// startAPI starts the engine and an HTTP server on ln.
-func startAPI(ctx context.Context, cfg api.Config, ln net.Listener) (*api.Server, *http.Server, error) {
+// startAPI starts the engine and an HTTP server on ln, its handler
+// wrapped by wrap (metrics) if given.
+func startAPI(ctx context.Context, cfg api.Config, ln net.Listener, wrap ...func(http.Handler) http.Handler) (*api.Server, *http.Server, error) {
 	lessGC()
 	api, err := api.Start(ctx, cfg)
 	if err != nil {
@@ -209,6 +225,9 @@ func startAPI(ctx context.Context, cfg api.Config, ln net.Listener) (*api.Server
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          nil,
+	}
+	for _, w := range wrap {
+		hs.Handler = w(hs.Handler)
 	}
 	go hs.Serve(ln)
 	return api, hs, nil
@@ -231,7 +250,7 @@ func writeAudit(w io.Writer, fin *api.Final) {
 	if !r.OK() {
 		verdict = "VIOLATED"
 	}
-	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log)\n", fin.Accepted, r.Succeeded, r.Declined)
+	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log; %d by earlier sessions)\n", fin.Accepted, r.Succeeded, r.Declined, fin.Restored)
 	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
 		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
 }

@@ -57,7 +57,7 @@ fails.`,
 			return nil
 		},
 	}
-	bf.register(cmd.Flags())
+	bf.registerExternal(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full audit report as JSON")
 	return cmd
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
@@ -169,7 +170,18 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, ep Endpoint) {
 		return
 	}
 	if s.async(r) {
-		s.respondPending(w, id)
+		if o, _, _ := s.tr.lookup(id); o.Status != StatusPending {
+			s.respondPending(w, id) // an idempotent replay: the outcome
+			return
+		}
+		// 202 promises the payment is accepted: it must be in the log,
+		// so that it survives a crash of this server. The answer is the
+		// payment as accepted (pending), whatever happened meanwhile.
+		if err := s.src.waitDurable(r.Context(), id); err != nil {
+			writeError(w, err)
+			return
+		}
+		s.respondAccepted(w, id)
 		return
 	}
 	s.respondOutcome(w, r.Context(), id)
@@ -264,10 +276,12 @@ func whose(k sim.Kind) string {
 // accept hands a command to the engine, once per idempotency key.
 func (s *Server) accept(key string, req Request, cmd *event.Command) (uint64, *Error) {
 	if key != "" {
-		sh := s.idem.shard(key)
+		h := idemHash(key)
+		cmd.Idem = h // in the log: a restarted server rebuilds its keys
+		sh := s.idem.shard(h)
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		if e, ok := sh.get(key); ok {
+		if e, ok := sh.get(h); ok {
 			if e.req != req {
 				return 0, errf(http.StatusConflict, CodeIdempotencyReused, "Idempotency-Key already used with another request")
 			}
@@ -279,7 +293,7 @@ func (s *Server) accept(key string, req Request, cmd *event.Command) (uint64, *E
 		}
 		id, apiErr := s.enqueue(req, cmd)
 		if apiErr == nil {
-			sh.put(key, idemEntry{req: req, id: id}, s.idem.perGen)
+			sh.put(h, idemEntry{req: req, id: id}, s.idem.perGen)
 		}
 		return id, apiErr
 	}
@@ -317,6 +331,15 @@ func (s *Server) respondPending(w http.ResponseWriter, id uint64) {
 	writeJSON(w, http.StatusAccepted, resp)
 }
 
+// respondAccepted is the 202 for a payment just accepted and written.
+func (s *Server) respondAccepted(w http.ResponseWriter, id uint64) {
+	o, _, _ := s.tr.lookup(id)
+	o.Status = StatusPending
+	resp := paymentResponse(o)
+	w.Header().Set("Location", "/v1/payments/"+resp.PaymentID)
+	writeJSON(w, http.StatusAccepted, resp)
+}
+
 var timerPool = sync.Pool{New: func() any { t := time.NewTimer(time.Hour); t.Stop(); return t }}
 
 func (s *Server) respondOutcome(w http.ResponseWriter, ctx context.Context, id uint64) {
@@ -330,6 +353,10 @@ func (s *Server) respondOutcome(w http.ResponseWriter, ctx context.Context, id u
 		case <-t.C:
 			// Accepted and not lost: the client polls /v1/payments/{id}.
 			timerPool.Put(t)
+			if err := s.src.waitDurable(ctx, id); err != nil {
+				writeError(w, err)
+				return
+			}
 			s.respondPending(w, id)
 			return
 		case <-ctx.Done():
@@ -420,10 +447,20 @@ type idemStore struct {
 
 type idemShard struct {
 	mu     sync.Mutex
-	m, old map[string]idemEntry
+	m, old map[[16]byte]idemEntry
 }
 
-func (s *idemShard) get(key string) (idemEntry, bool) {
+// idemHash is the key as the store and the log keep it: 128 bits of its
+// SHA-256 (no key of 255 printable characters collides in practice, and
+// the log never holds the key itself).
+func idemHash(key string) [16]byte {
+	sum := sha256.Sum256([]byte(key))
+	var h [16]byte
+	copy(h[:], sum[:16])
+	return h
+}
+
+func (s *idemShard) get(key [16]byte) (idemEntry, bool) {
 	if e, ok := s.m[key]; ok {
 		return e, true
 	}
@@ -431,9 +468,9 @@ func (s *idemShard) get(key string) (idemEntry, bool) {
 	return e, ok
 }
 
-func (s *idemShard) put(key string, e idemEntry, perGen int) {
+func (s *idemShard) put(key [16]byte, e idemEntry, perGen int) {
 	if len(s.m) >= perGen {
-		s.old, s.m = s.m, make(map[string]idemEntry, perGen)
+		s.old, s.m = s.m, make(map[[16]byte]idemEntry, perGen)
 	}
 	s.m[key] = e
 }
@@ -446,15 +483,9 @@ type idemEntry struct {
 func newIdemStore(retain int) *idemStore {
 	s := &idemStore{perGen: max(retain/shards, 1)}
 	for i := range s.sh {
-		s.sh[i].m = map[string]idemEntry{}
+		s.sh[i].m = map[[16]byte]idemEntry{}
 	}
 	return s
 }
 
-func (s *idemStore) shard(key string) *idemShard {
-	h := uint32(2166136261) // FNV-1a
-	for i := 0; i < len(key); i++ {
-		h = (h ^ uint32(key[i])) * 16777619
-	}
-	return &s.sh[h%shards]
-}
+func (s *idemStore) shard(key [16]byte) *idemShard { return &s.sh[key[0]%shards] }

@@ -371,14 +371,14 @@ func TestRetention(t *testing.T) {
 		t.Error("the newest outcome was dropped")
 	}
 	st := newIdemStore(shards)
-	sh := st.shard("k")
+	sh := st.shard(idemHash("k"))
 	for i := 0; i < 5; i++ {
-		sh.put(strconv.Itoa(i), idemEntry{id: uint64(i)}, st.perGen)
+		sh.put(idemHash(strconv.Itoa(i)), idemEntry{id: uint64(i)}, st.perGen)
 	}
-	if _, ok := sh.get("4"); !ok {
+	if _, ok := sh.get(idemHash("4")); !ok {
 		t.Error("the newest key was dropped")
 	}
-	if _, ok := sh.get("0"); ok {
+	if _, ok := sh.get(idemHash("0")); ok {
 		t.Error("an old key outlived two generations")
 	}
 }

@@ -96,7 +96,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	a := fin.Audit
-	if !a.MoneyConserved || a.UnresolvedCommands != 0 || a.NegativeBalances != 0 || a.DuplicateOutcomes != 0 {
+	if !a.MoneyConserved || a.UnresolvedCommands != 0 || a.NegativeBalances != 0 || a.DuplicateOutcomes != 0 ||
+		a.FXViolations != 0 || a.FeeViolations != 0 || a.LimitViolations != 0 || a.BalanceMismatches != 0 || a.UnbalancedEvents != 0 || a.SequenceGaps != 0 {
 		fmt.Fprintf(os.Stderr, "invariants after the tests: %+v\n", a)
 		code = 1
 	}

@@ -66,7 +66,11 @@ type Config struct {
 	// Idempotency-Key replays remember at least (default 1,000,000; up to
 	// twice as many are kept). The event log keeps everything.
 	Retain int
-	Logf   func(format string, args ...any)
+	// Fresh deletes the topics at start. Without it the server resumes
+	// the log it finds (DataDir, or an external cluster), accepted
+	// payments, outcomes and idempotency keys included (restore.go).
+	Fresh bool
+	Logf  func(format string, args ...any)
 }
 
 func (c *Config) setDefaults() {
@@ -140,13 +144,15 @@ type Server struct {
 	done     chan struct{} // producer and processors returned
 	runErr   error
 	accepted atomic.Int64
+	restored int64 // payments a previous session accepted (restore.go)
 	closeMu  sync.Mutex
 	final    *Final
 }
 
 // Final is what Close found: the audit of the whole log.
 type Final struct {
-	Accepted int64        `json:"accepted"`
+	Accepted int64        `json:"accepted"` // this session's and the restored
+	Restored int64        `json:"restored"` // accepted by earlier sessions`
 	Audit    audit.Report `json:"audit"`
 }
 
@@ -179,6 +185,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.cfg.Bus.Brokers = []string{b.Addr()}
 	}
 	clock := ledger.Clock{Start: s.start.UnixMilli(), Length: max(cfg.Epoch.Milliseconds(), 1)}
+	resume := false
+	if !cfg.Fresh {
+		// The epoch clock is the log's: saga steps a restarted processor
+		// redoes must be timed as they were.
+		start, ok, err := logStart(ctx, s.cfg.Bus, cfg.Topics)
+		if err != nil {
+			return nil, fmt.Errorf("read the log's start: %w", err)
+		}
+		if ok {
+			clock.Start, resume = start, true
+		}
+	}
 	eng, err := engine.New(engine.Config{
 		Bus: s.cfg.Bus, Topics: cfg.Topics, Partitions: cfg.Partitions, Routes: cfg.Policy,
 		Seed: uint64(cfg.Scenario.Seed), Clock: clock, Logf: cfg.Logf, OnEvent: s.onEvent,
@@ -195,24 +213,39 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		return m
 	})
-	// serve numbers its payments from IDBase on every start: an old log
-	// would hold the same IDs, so it always starts from empty topics.
-	if err := eng.Setup(ctx, true); err != nil {
+	if err := eng.Setup(ctx, cfg.Fresh); err != nil {
 		return nil, err
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.src.stop = rctx.Done()
-	go s.run(rctx, cancel)
+	from := uint32(0)
+	if resume {
+		// Finish what the previous session had in flight, reopen a log
+		// it closed, then rebuild balances, payments and keys from it.
+		if from, err = eng.Continue(ctx, func(ctx context.Context) error {
+			_, err := eng.Process(ctx, nil)
+			return err
+		}); err != nil {
+			cancel()
+			return nil, fmt.Errorf("resume the log: %w", err)
+		}
+		if s.restored, err = s.restore(ctx); err != nil {
+			cancel()
+			return nil, err
+		}
+		s.src.resume = from
+	}
+	go s.run(rctx, cancel, from)
 	ok = true
 	return s, nil
 }
 
-func (s *Server) run(ctx context.Context, cancel context.CancelFunc) {
+func (s *Server) run(ctx context.Context, cancel context.CancelFunc, from uint32) {
 	defer close(s.done)
 	prodErr := make(chan error, 1)
 	go func() {
-		_, err := s.eng.Produce(ctx, s.src, 0)
+		_, err := s.eng.Produce(ctx, s.src, from)
 		if err != nil {
 			cancel()
 		}
@@ -300,11 +333,11 @@ func (s *Server) Close(ctx context.Context) (*Final, error) {
 	if s.runErr != nil {
 		return nil, s.runErr
 	}
-	_, rep, err := engine.Verify(ctx, s.cfg.Bus, s.cfg.Topics)
+	_, rep, err := engine.VerifyPolicy(ctx, s.cfg.Bus, s.cfg.Topics, s.cfg.Policy, nil)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	s.final = &Final{Accepted: s.accepted.Load(), Audit: rep}
+	s.final = &Final{Accepted: s.restored + s.accepted.Load(), Restored: s.restored, Audit: rep}
 	return s.final, nil
 }
 

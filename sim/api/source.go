@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/walletsim/walletsim/sim"
@@ -39,10 +42,21 @@ type liveSource struct {
 	// stop ends the wait of an engine that will never take another epoch
 	// (its processors failed, or the server was cancelled).
 	stop <-chan struct{}
+	// resume is the first epoch after a restart (0: none). It carries no
+	// request: commands the previous session wrote into it before the
+	// crash may already have been processed with it.
+	resume uint32
+	// Durability: the last command ID of each epoch handed out, and the
+	// highest ID in a committed epoch (durable); committed is closed and
+	// replaced at each commit.
+	epochMax  map[uint32]uint64
+	durable   atomic.Uint64
+	committed chan struct{}
 }
 
 func newLiveSource(pop *gen.Population, clock ledger.Clock, length time.Duration, busy func() bool, done func() int64) *liveSource {
-	return &liveSource{pop: pop, clock: clock, length: length, busy: busy, done: done, next: IDBase, wake: make(chan struct{}, 1)}
+	return &liveSource{pop: pop, clock: clock, length: length, busy: busy, done: done, next: IDBase, wake: make(chan struct{}, 1),
+		epochMax: map[uint32]uint64{}, committed: make(chan struct{})}
 }
 
 // lead is how many epochs ahead of the slowest processor an epoch may
@@ -107,6 +121,10 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 		s.last = time.Now()
 		return buf, false
 	}
+	if e == s.resume && e > 0 {
+		s.last = time.Now()
+		return buf, false
+	}
 	for {
 		if d := s.length - time.Since(s.last); d > 0 {
 			time.Sleep(d)
@@ -141,7 +159,49 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 	}
 	buf = append(buf, s.pending...)
 	s.pending = s.pending[:0]
+	s.epochMax[e] = s.next
 	s.mu.Unlock()
 	s.last = time.Now()
 	return buf, closed
+}
+
+// Committed implements engine.Committer: epoch e's commands are in the
+// log, and a restart resumes after them.
+func (s *liveSource) Committed(e uint32) {
+	s.mu.Lock()
+	id, ok := s.epochMax[e]
+	delete(s.epochMax, e)
+	ch := s.committed
+	if ok {
+		if id > s.durable.Load() {
+			s.durable.Store(id)
+		}
+		s.committed = make(chan struct{})
+	}
+	s.mu.Unlock()
+	if ok {
+		close(ch)
+	}
+}
+
+// waitDurable blocks until command id is in a committed epoch.
+func (s *liveSource) waitDurable(ctx context.Context, id uint64) *Error {
+	for {
+		if s.durable.Load() >= id {
+			return nil
+		}
+		s.mu.Lock()
+		ch := s.committed
+		s.mu.Unlock()
+		if s.durable.Load() >= id {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-s.stop:
+			return errf(http.StatusServiceUnavailable, CodeShuttingDown, "the engine stopped before the payment was written")
+		case <-ctx.Done():
+			return errf(http.StatusServiceUnavailable, CodeShuttingDown, "the request ended before the payment was written")
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
 )
 
 type walletAudit struct {
@@ -103,6 +104,11 @@ type Auditor struct {
 	// settle holds inter-provider flows by simulated minute (China
 	// Standard Time), so any cycle of whole minutes can be struck later.
 	settle map[settleKey]*flow
+	// Decision checks (decisions.go): set by NewWithPolicy.
+	routes  *route.Table
+	limits  *[sim.NumClasses]sim.Limits
+	lims    []limitState
+	farLims map[uint64]*limitState
 }
 
 type settleKey struct {
@@ -149,6 +155,9 @@ type Report struct {
 
 	// Invariants: the verdict (OK, Violations), flattened into the JSON.
 	Invariants
+	// DeadLettered counts commands the processors dead-lettered (with a
+	// reason): they are neither attempted payments nor unresolved.
+	DeadLettered int64 `json:"dead_lettered,omitempty"`
 
 	// Interoperability. A payment is accepted when some wallet of the
 	// consumer had a route for it; Unaccepted ones are abandoned
@@ -207,6 +216,9 @@ func (a *Auditor) Command(c *event.Command) {
 	}
 }
 
+// DeadLettered records a command record the processors dead-lettered.
+func (a *Auditor) DeadLettered() { a.r.DeadLettered++ }
+
 func (a *Auditor) kind(k sim.Kind) *KindCount {
 	kc := a.r.ByKind[k.String()]
 	if kc == nil {
@@ -264,6 +276,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 		a.r.NegativeBalances++
 	}
 	a.checkFX(e)
+	a.checkDecision(e, w, e.Wallet)
 	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp {
 		a.fees(e)
 		if e.Hops > 0 {

@@ -21,6 +21,10 @@ type Invariants struct {
 	BalanceMismatches int64 `json:"balance_mismatches"`
 	SequenceGaps      int64 `json:"sequence_gaps"`
 	FXViolations      int64 `json:"fx_violations"`
+	// Decisions (with a policy, decisions.go): fees not those of the
+	// route, debits past the wallet class's limits, credits past its cap.
+	FeeViolations   int64 `json:"fee_violations"`
+	LimitViolations int64 `json:"limit_violations"`
 	// BadEvents are records of the events topic that do not decode.
 	BadEvents int64 `json:"bad_events"`
 	// SuspenseOpen is money still held for transfers in flight, by
@@ -51,6 +55,8 @@ func (i Invariants) Counts() []Count {
 		{"balance_mismatches", i.BalanceMismatches},
 		{"sequence_gaps", i.SequenceGaps},
 		{"fx_violations", i.FXViolations},
+		{"fee_violations", i.FeeViolations},
+		{"limit_violations", i.LimitViolations},
 		{"bad_events", i.BadEvents},
 	}
 }

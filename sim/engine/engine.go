@@ -90,6 +90,7 @@ type Engine struct {
 	produced    atomic.Int64 // payments written by the producer
 	resolved    atomic.Int64 // outcomes written (all processors)
 	deadLetters atomic.Int64
+	panics      atomic.Int64 // commands whose handling panicked (guard.go)
 	retries     atomic.Int64
 
 	mu       sync.Mutex
@@ -156,6 +157,10 @@ func (e *Engine) Resolved() int64 { return e.resolved.Load() }
 
 // DeadLetters is the number of records dead-lettered so far.
 func (e *Engine) DeadLetters() int64 { return e.deadLetters.Load() }
+
+// Panics is the number of commands whose handling panicked and that were
+// dead-lettered instead (a bug in the ledger: zero on a correct build).
+func (e *Engine) Panics() int64 { return e.panics.Load() }
 
 // Retries is the number of requests repeated after an error: writes the
 // engine repeated, produce attempts kafka-go's writer repeated inside one
@@ -378,6 +383,7 @@ func (s *Stats) add(o *Stats) {
 	s.Stale += o.Stale
 	s.Epochs += o.Epochs
 	s.Outcomes += o.Outcomes
+	s.Panics += o.Panics
 }
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 3_600_000_000, 3) }

@@ -87,6 +87,7 @@ type processor struct {
 	outKind []sim.Kind
 	evCopy  []event.Event // this epoch's events, kept only for Config.OnEvent
 	cur     *input
+	dlq     []kafka.Message // dead letters not yet written (guard.go)
 
 	stats *Stats
 	hist  *hdrhistogram.Histogram
@@ -100,6 +101,7 @@ type Stats struct {
 	Stale       int64 // duplicate or late records dropped
 	Epochs      int64
 	Outcomes    int64
+	Panics      int64 // commands whose handling panicked (dead-lettered, guard.go)
 }
 
 func (p *processor) Event(ev *event.Event) {
@@ -167,6 +169,9 @@ func (p *processor) run(ctx context.Context) error {
 			// waiting for marks of epoch e that the partitions which
 			// already finished will never write.
 			if p.lastGen >= 0 && int64(e-1) >= p.lastGen && p.trMarks[e-1].total == 0 {
+				if err := p.drainAfterLast(ctx); err != nil {
+					return err
+				}
 				return p.writeCheckpoint(ctx, e-1, true)
 			}
 		}
@@ -226,7 +231,14 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 			return fmt.Errorf("partition %d: read commands: %w", p.part, err)
 		}
 		p.cmdNext = m.Offset + 1
+		if err := p.flushIfFull(ctx); err != nil {
+			return err
+		}
 		var in input
+		if len(m.Value) > event.MaxCommandBytes {
+			p.poison(ctx, m, &p.cmdDL, fmt.Sprintf("record of %d bytes, larger than a command can be (%d)", len(m.Value), event.MaxCommandBytes))
+			continue
+		}
 		if err := event.DecodeCommand(m.Value, &in.cmd); err != nil {
 			p.poison(ctx, m, &p.cmdDL, err.Error())
 			continue
@@ -261,7 +273,10 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 			continue
 		}
 		if c.Epoch < p.epoch {
-			p.stats.Stale++
+			// A late record, or a restarted producer's rewrite of an
+			// epoch already processed: either way nothing will process
+			// it, so it is dead-lettered rather than counted unresolved.
+			p.poison(ctx, m, &p.cmdDL, fmt.Sprintf("epoch %d already processed (next is %d): a late or duplicate record", c.Epoch, p.epoch))
 			continue
 		}
 		in.offset, in.wallMS = m.Offset, m.Time.UnixMilli()
@@ -288,7 +303,14 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 			return fmt.Errorf("partition %d: read transfers: %w", p.part, err)
 		}
 		p.trNext = m.Offset + 1
+		if err := p.flushIfFull(ctx); err != nil {
+			return err
+		}
 		var in input
+		if len(m.Value) > event.MaxCommandBytes {
+			p.poison(ctx, m, &p.trDL, fmt.Sprintf("record of %d bytes, larger than a command can be (%d)", len(m.Value), event.MaxCommandBytes))
+			continue
+		}
 		if err := event.DecodeCommand(m.Value, &in.cmd); err != nil {
 			p.poison(ctx, m, &p.trDL, err.Error())
 			continue
@@ -353,7 +375,11 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		items = b.items
 	}
 	if b := p.cmds[e]; b != nil {
-		items = append(items, b.items...)
+		if p.lastGen >= 0 && int64(e) > p.lastGen {
+			p.afterLast(ctx, b.items) // the generator has no epoch e
+		} else {
+			items = append(items, b.items...)
+		}
 	}
 	delete(p.sagas, e)
 	delete(p.cmds, e)
@@ -370,9 +396,7 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 			continue
 		}
 		p.cur = in
-		if err := p.book.Handle(&in.cmd, p); err != nil {
-			p.deadLetterCmd(ctx, in, err.Error())
-		}
+		p.handle(ctx, in)
 	}
 	p.cur = nil
 	if len(p.msgs) > 0 {
@@ -404,6 +428,11 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 // and records progress. Marks go only after the saga records they count
 // are acknowledged, so a mark is never ahead of its records in the log.
 func (p *processor) writeCheckpoint(ctx context.Context, e uint32, done bool) error {
+	// Dead letters first: the checkpoint moves the dead-letter watermarks
+	// past their records, so they must be in the log before it.
+	if err := p.flushDeadLetters(ctx); err != nil {
+		return fmt.Errorf("partition %d epoch %d: %w", p.part, e, err)
+	}
 	msgs := p.msgs[:0]
 	p.arena = p.arena[:0]
 	if !done {
@@ -456,9 +485,10 @@ func (p *processor) poison(ctx context.Context, m kafka.Message, next *int64, re
 	p.deadLetter(ctx, m, reason)
 }
 
-func (p *processor) deadLetter(ctx context.Context, m kafka.Message, reason string) {
-	p.stats.DeadLetters++
-	p.e.deadLetters.Add(1)
+// deadLetter queues a record for the dead-letter topic; flushDeadLetters
+// writes the queue before the next checkpoint (or when it fills), and a
+// write that fails stops the processor: a dead letter is never dropped.
+func (p *processor) deadLetter(_ context.Context, m kafka.Message, reason string) {
 	dl := kafka.Message{
 		Topic: p.e.topics.DeadLetters, Partition: 0, Key: m.Key, Value: m.Value,
 		Headers: []kafka.Header{
@@ -468,9 +498,7 @@ func (p *processor) deadLetter(ctx context.Context, m kafka.Message, reason stri
 			{Key: "source_offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
 		},
 	}
-	if err := p.e.writeControl(ctx, []kafka.Message{dl}); err != nil && !errors.Is(err, context.Canceled) {
-		p.e.logf("partition %d: dead letter not written: %v", p.part, err)
-	}
+	p.dlq = append(p.dlq, dl)
 }
 
 func (p *processor) deadLetterCmd(ctx context.Context, in *input, reason string) {

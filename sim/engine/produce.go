@@ -111,6 +111,9 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		st.Payments += enc.pays
 		st.Epochs++
 		e.produced.Add(enc.pays)
+		if c, ok := src.(Committer); ok {
+			c.Committed(enc.epoch)
+		}
 		if enc.last {
 			break
 		}

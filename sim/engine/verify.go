@@ -3,13 +3,17 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
 )
 
 // Verify replays the commands and events topics through an auditor: it
@@ -22,7 +26,14 @@ import (
 // each partition has one scanner, so the auditor still sees every wallet's
 // events in log order.
 func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Auditor, audit.Report, error) {
-	return VerifyFollowing(ctx, bc, topics, nil)
+	return VerifyPolicy(ctx, bc, topics, nil, nil)
+}
+
+// VerifyPolicy is Verify that also checks every decision in the log (FX
+// rates, fees, limits) against the policy and limits the run used
+// (audit.NewWithPolicy); nil routes checks balances only.
+func VerifyPolicy(ctx context.Context, bc bus.Config, topics bus.Topics, routes *route.Table, limits *[sim.NumClasses]sim.Limits) (*audit.Auditor, audit.Report, error) {
+	return VerifyFollowing(ctx, bc, topics, routes, limits, nil)
 }
 
 // followPoll is how long a caught-up scanner waits before it looks for
@@ -35,13 +46,15 @@ const (
 	followChunk = 4096
 )
 
-// VerifyFollowing is Verify over a log that is still being written: each
-// scanner reads up to the end it last saw and looks again until done is
-// closed, then reads to the final end. A run's audit thus keeps pace with
-// its pipeline and ends soon after the last outcome; the verdict is the
-// one Verify gives over the finished log (the auditor's checks do not
-// depend on how the reads were cut). A nil done reads the log as it is.
-func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done <-chan struct{}) (*audit.Auditor, audit.Report, error) {
+// VerifyFollowing is VerifyPolicy over a log that is still being written:
+// the events scanners read up to the end they last saw and look again
+// until done is closed, then read to the final end. A run's audit thus
+// keeps pace with its pipeline and ends soon after the last outcome; the
+// verdict is the one VerifyPolicy gives over the finished log (the
+// auditor's checks do not depend on how the reads were cut). Commands are
+// read once the log has settled: which of them the processors
+// dead-lettered is only known then. A nil done reads the log as it is.
+func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, routes *route.Table, limits *[sim.NumClasses]sim.Limits, done <-chan struct{}) (*audit.Auditor, audit.Report, error) {
 	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return nil, audit.Report{}, err
@@ -58,7 +71,7 @@ func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done
 	batches := make(chan *batch, 16)
 	free := make(chan *batch, 32)
 	var wg sync.WaitGroup
-	errs := make(chan error, 2*parts+2)
+	errs := make(chan error, 2*parts+3)
 	// One poller learns how far each topic's partitions have grown and
 	// publishes it; the scanners chase those ends, and once the log is
 	// complete (done closed) the poller publishes the final ends and
@@ -93,13 +106,30 @@ func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done
 			}
 		}()
 	}
+	var deadOnce sync.Once
+	var dead map[int]map[int64]bool
+	var deadErr error
 	for i, topic := range names {
 		isEvents := topic == topics.Events
 		for p := range ends[i] {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := follow(ctx, bc, topic, p, firsts[i][p], &ends[i][p], isEvents, settled, batches, free); err != nil {
+				var err error
+				if isEvents {
+					err = follow(ctx, bc, topic, p, firsts[i][p], &ends[i][p], settled, batches, free)
+				} else {
+					select {
+					case <-settled:
+					case <-ctx.Done():
+						return
+					}
+					deadOnce.Do(func() { dead, deadErr = deadLettered(ctx, bc, admin, topics) })
+					if err = deadErr; err == nil {
+						err = scanDecode(ctx, bc, topic, p, firsts[i][p], ends[i][p].Load(), false, dead[p], batches, free)
+					}
+				}
+				if err != nil {
 					errs <- err
 					cancel()
 				}
@@ -108,6 +138,9 @@ func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done
 	}
 	go func() { wg.Wait(); close(batches) }()
 	a := audit.New()
+	if routes != nil {
+		a = audit.NewWithPolicy(routes, limits)
+	}
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {
@@ -116,6 +149,9 @@ func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, done
 		} else {
 			for i := range b.cmds {
 				a.Command(&b.cmds[i])
+			}
+			for range b.dead {
+				a.DeadLettered()
 			}
 		}
 		select {
@@ -166,9 +202,10 @@ func pollEnds(ctx context.Context, admin *bus.Client, names []string, ends [][]a
 	}
 }
 
-// follow scans one partition from pos to the end the poller published,
-// again and again, until the log is settled and the final end is read.
-func follow(ctx context.Context, bc bus.Config, topic string, p int, pos int64, end *atomic.Int64, isEvents bool, settled <-chan struct{}, out chan<- *batch, free chan *batch) error {
+// follow scans one events partition from pos to the end the poller
+// published, again and again, until the log is settled and the final end
+// is read.
+func follow(ctx context.Context, bc bus.Config, topic string, p int, pos int64, end *atomic.Int64, settled <-chan struct{}, out chan<- *batch, free chan *batch) error {
 	for {
 		last := false
 		select {
@@ -177,7 +214,7 @@ func follow(ctx context.Context, bc bus.Config, topic string, p int, pos int64, 
 		default:
 		}
 		if e := end.Load(); e > pos && (last || e-pos >= followChunk) {
-			if err := scanDecode(ctx, bc, topic, p, pos, e, isEvents, out, free); err != nil {
+			if err := scanDecode(ctx, bc, topic, p, pos, e, true, nil, out, free); err != nil {
 				return err
 			}
 			pos = e
@@ -205,13 +242,14 @@ type batch struct {
 	raw    []byte
 	ends   []int
 	lens   []int
+	dead   int // commands skipped because the processors dead-lettered them
 }
 
-func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, to int64, isEvents bool, out chan<- *batch, free chan *batch) error {
+func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, to int64, isEvents bool, dead map[int64]bool, out chan<- *batch, free chan *batch) error {
 	get := func() *batch {
 		select {
 		case b := <-free:
-			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0]
+			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens, b.dead = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0], 0
 			return b
 		default:
 			return &batch{events: isEvents}
@@ -219,7 +257,7 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 	}
 	b := get()
 	flush := func() error {
-		if len(b.evs) == 0 && len(b.cmds) == 0 {
+		if len(b.evs) == 0 && len(b.cmds) == 0 && b.dead == 0 {
 			return nil
 		}
 		select {
@@ -230,7 +268,7 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		b = get()
 		return nil
 	}
-	err := scanRetrying(ctx, bc, topic, p, from, to, func(_ int64, v []byte) error {
+	err := scanRetrying(ctx, bc, topic, p, from, to, func(off int64, v []byte) error {
 		if isEvents {
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {
@@ -241,6 +279,13 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 			if len(b.evs) == batchLen {
 				return flush()
 			}
+			return nil
+		}
+		if dead[off] {
+			// The processor dead-lettered it (unknown or misrouted
+			// wallet, stale epoch, after the last mark): it has a
+			// reason, not an outcome, and is no unresolved payment.
+			b.dead++
 			return nil
 		}
 		var c event.Command
@@ -257,4 +302,49 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		return err
 	}
 	return flush()
+}
+
+// deadLettered reads the dead-letter topic: for each commands partition,
+// the offsets the processors dead-lettered (their source headers).
+func deadLettered(ctx context.Context, bc bus.Config, admin *bus.Client, topics bus.Topics) (map[int]map[int64]bool, error) {
+	out := map[int]map[int64]bool{}
+	n, err := admin.Partitions(ctx, topics.DeadLetters)
+	if err != nil || n == 0 {
+		return out, nil // no dead-letter topic: nothing was dead-lettered
+	}
+	first, next, err := admin.Offsets(ctx, topics.DeadLetters, n)
+	if err != nil {
+		return nil, err
+	}
+	for p := 0; p < n; p++ {
+		err := bus.ReadRange(ctx, bc, topics.DeadLetters, p, first[p], next[p], func(m kafka.Message) error {
+			var src string
+			part, off := -1, int64(-1)
+			for _, h := range m.Headers {
+				switch h.Key {
+				case "source_topic":
+					src = string(h.Value)
+				case "source_partition":
+					if v, err := strconv.Atoi(string(h.Value)); err == nil {
+						part = v
+					}
+				case "source_offset":
+					if v, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+						off = v
+					}
+				}
+			}
+			if src == topics.Commands && part >= 0 && off >= 0 {
+				if out[part] == nil {
+					out[part] = map[int64]bool{}
+				}
+				out[part][off] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read dead letters: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -85,6 +85,7 @@ const (
 	cmPeer
 	cmApps
 	cmEReceipt
+	cmIdem
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -369,6 +370,10 @@ func AppendCommand(b []byte, c *Command) []byte {
 	if c.EReceipt {
 		b = appendU(b, cmEReceipt, 1)
 	}
+	if c.Idem != ([16]byte{}) {
+		b = protowire.AppendTag(b, cmIdem, protowire.BytesType)
+		b = protowire.AppendBytes(b, c.Idem[:])
+	}
 	return b
 }
 
@@ -400,6 +405,15 @@ func DecodeCommand(b []byte, c *Command) error {
 				c.Candidates[c.NCandidates] = w
 				c.NCandidates++
 			}
+			continue
+		}
+		if num == cmIdem && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 || len(v) != len(c.Idem) {
+				return fmt.Errorf("%w: bad idempotency key hash", ErrMalformed)
+			}
+			copy(c.Idem[:], v)
+			b = b[n:]
 			continue
 		}
 		if typ != protowire.VarintType {

@@ -270,4 +270,7 @@ type Command struct {
 	Apps uint16
 	// EReceipt: the merchant issues an electronic receipt (scan payments).
 	EReceipt bool
+	// Idem (pay, from serve) is a hash of the request's Idempotency-Key,
+	// zero without one: a restarted serve rebuilds its keys from the log.
+	Idem [16]byte
 }

@@ -6,6 +6,26 @@ import (
 	"github.com/walletsim/walletsim/sim"
 )
 
+// Bounds every command is checked against. They make the ledger's
+// arithmetic safe (sim/money.go) and its state small: a wallet ID indexes a
+// dense slice, so an ID of 2^62 must never reach it. walletsim.proto and
+// sim/api/openapi.json state the same bounds.
+const (
+	// MaxWalletID bounds wallet, merchant and payee IDs (4.29 billion: more
+	// wallets than the regions have people, and below the 56 bits an
+	// Account keeps of an ID).
+	MaxWalletID = 1<<32 - 1
+	// MaxAmount bounds a command's amount and an opening balance, in minor
+	// units (2^48, about 2.8e12 in major units).
+	MaxAmount = 1 << 48
+	// MaxHeld bounds a saga step's held amount: MaxAmount converted at the
+	// least rate a policy may set (sim.MinRate) stays under it.
+	MaxHeld = 1 << 60
+	// MaxCommandBytes bounds an encoded command; the widest real one is
+	// under 200 bytes. Larger records are dead-lettered unread.
+	MaxCommandBytes = 1024
+)
+
 // Validate checks what the wire format cannot: enumerations in range,
 // required fields present, amounts sane. A command that fails it is dead-
 // lettered with the error as its reason, never processed.
@@ -22,20 +42,28 @@ func (c *Command) Validate() error {
 	if c.ID == 0 || c.ID > MaxCommandID {
 		return fmt.Errorf("command id %d out of range 1..%d", c.ID, uint64(MaxCommandID))
 	}
-	if c.Wallet == 0 {
-		return fmt.Errorf("command %d: wallet id is 0", c.ID)
+	if c.Wallet == 0 || c.Wallet > MaxWalletID {
+		return fmt.Errorf("command %d: wallet id %d out of range 1..%d", c.ID, c.Wallet, uint64(MaxWalletID))
+	}
+	if c.Counterparty > MaxWalletID {
+		return fmt.Errorf("command %d: counterparty %d out of range 0..%d", c.ID, c.Counterparty, uint64(MaxWalletID))
+	}
+	for _, w := range c.Candidates[:min(c.NCandidates, MaxCandidates)] {
+		if w == 0 || w > MaxWalletID {
+			return fmt.Errorf("command %d: candidate wallet %d out of range 1..%d", c.ID, w, uint64(MaxWalletID))
+		}
 	}
 	switch c.Type {
 	case CmdOpenWallet:
 		if !c.Provider.Valid() || !c.Region.Valid() || !c.Class.Valid() {
 			return fmt.Errorf("open %d: provider, region or class invalid", c.ID)
 		}
-		if c.Amount < 0 {
-			return fmt.Errorf("open %d: negative initial balance", c.ID)
+		if c.Amount < 0 || c.Amount > MaxAmount {
+			return fmt.Errorf("open %d: initial balance %d out of range 0..%d", c.ID, c.Amount, int64(MaxAmount))
 		}
 		return nil
 	case CmdCredit, CmdCompensate:
-		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 {
+		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 || c.HeldAmount > MaxHeld {
 			return fmt.Errorf("%s %d: held amount or currency invalid", c.Type, c.ID)
 		}
 	}
@@ -45,8 +73,8 @@ func (c *Command) Validate() error {
 	if !c.Currency.Valid() {
 		return fmt.Errorf("command %d: currency %d invalid", c.ID, c.Currency)
 	}
-	if c.Amount <= 0 || c.Amount > 1<<48 {
-		return fmt.Errorf("command %d: amount %d out of range", c.ID, c.Amount)
+	if c.Amount <= 0 || c.Amount > MaxAmount {
+		return fmt.Errorf("command %d: amount %d out of range 1..%d", c.ID, c.Amount, int64(MaxAmount))
 	}
 	if c.Attempt >= MaxCandidates || (c.NCandidates > 0 && c.Attempt >= c.NCandidates) {
 		return fmt.Errorf("command %d: attempt %d beyond candidates", c.ID, c.Attempt)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
@@ -32,12 +33,17 @@ type Book struct {
 	stride  uint64
 	part    uint64
 	wallets []Wallet
-	limits  *[sim.NumClasses]sim.Limits
-	routes  *route.Table
-	seed    uint64
-	clock   Clock
-	ev      event.Event   // scratch, reused for every event
-	out     event.Command // scratch, reused for every saga command
+	// far holds wallets whose slot lies well past the dense slice: an ID
+	// from a sparse trace or a hostile command (up to event.MaxWalletID)
+	// must not make the slice grow to gigabytes. Sequential IDs never
+	// land here.
+	far    map[uint64]*Wallet
+	limits *[sim.NumClasses]sim.Limits
+	routes *route.Table
+	seed   uint64
+	clock  Clock
+	ev     event.Event   // scratch, reused for every event
+	out    event.Command // scratch, reused for every saga command
 }
 
 // NewBook returns an empty book for partition part of parts.
@@ -95,14 +101,30 @@ func (b *Book) Wallet(id uint64) *Wallet {
 		return nil
 	}
 	s := id / b.stride
-	if s >= uint64(len(b.wallets)) || !b.wallets[s].Open {
+	if s >= uint64(len(b.wallets)) {
+		if w := b.far[id]; w != nil && w.Open {
+			return w
+		}
+		return nil
+	}
+	if !b.wallets[s].Open {
 		return nil
 	}
 	return &b.wallets[s]
 }
 
-// Len is the number of slots (an upper bound on wallets held).
+// Len is the number of dense slots (an upper bound on wallets held there).
 func (b *Book) Len() int { return len(b.wallets) }
+
+// Far returns the IDs of wallets held outside the dense slots, ascending.
+func (b *Book) Far() []uint64 {
+	ids := make([]uint64, 0, len(b.far))
+	for id := range b.far {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
 
 // Each calls fn for every open wallet in ID order.
 func (b *Book) Each(fn func(id uint64, w *Wallet)) {
@@ -111,11 +133,31 @@ func (b *Book) Each(fn func(id uint64, w *Wallet)) {
 			fn(uint64(s)*b.stride+b.part, &b.wallets[s])
 		}
 	}
+	for _, id := range b.Far() {
+		if w := b.far[id]; w.Open {
+			fn(id, w)
+		}
+	}
 }
+
+// maxGap is how far past the dense slice a new slot may lie and still
+// extend it (64 MiB of wallets); further out it goes to the far map.
+const maxGap = 1 << 20
 
 func (b *Book) slot(id uint64) *Wallet {
 	s := id / b.stride
 	if s >= uint64(len(b.wallets)) {
+		if s-uint64(len(b.wallets)) >= maxGap || b.far[id] != nil {
+			if b.far == nil {
+				b.far = map[uint64]*Wallet{}
+			}
+			w := b.far[id]
+			if w == nil {
+				w = &Wallet{}
+				b.far[id] = w
+			}
+			return w
+		}
 		n := s + 1
 		if c := uint64(cap(b.wallets)); n <= c {
 			b.wallets = b.wallets[:n]
@@ -123,6 +165,14 @@ func (b *Book) slot(id uint64) *Wallet {
 			grown := make([]Wallet, n, max(n, 2*c, 1024))
 			copy(grown, b.wallets)
 			b.wallets = grown
+		}
+		// The dense slice now covers slots a far wallet may hold: move
+		// them in, so each wallet lives in one place.
+		for fid, w := range b.far {
+			if fs := fid / b.stride; fs < uint64(len(b.wallets)) {
+				b.wallets[fs] = *w
+				delete(b.far, fid)
+			}
 		}
 	}
 	return &b.wallets[s]
@@ -276,6 +326,10 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 			return
 		}
 		rate = mid * (10_000 - r.FXMarginBPS) / 10_000
+		if rate <= 0 { // route.Compile bounds rates and margins; a zero rate would make the payment free
+			b.decline(c, w, sink, sim.FXUnavailable, true)
+			return
+		}
 		debit = sim.SourceFor(c.Amount, rate)
 	}
 	if r.MaxAmount > 0 && debit > r.MaxAmount {
@@ -284,7 +338,7 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	}
 	lim := &b.limits[w.Class]
 	if c.Kind == sim.TopUp {
-		if lim.BalanceCap > 0 && w.Balance+debit > lim.BalanceCap {
+		if sim.Exceeds(w.Balance, debit, lim.BalanceCap) || sim.Exceeds(w.Balance, debit, sim.MaxBalance) {
 			b.decline(c, w, sink, sim.BalanceCapExceeded, false)
 			return
 		}
@@ -297,11 +351,12 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	}
 	w.roll(c.SimTime)
 	switch {
-	case lim.PerTxn > 0 && debit > lim.PerTxn,
-		lim.PerDay > 0 && w.DaySpent+debit > lim.PerDay,
-		c.Static && lim.StaticDay > 0 && w.StaticDay+debit > lim.StaticDay,
-		lim.PerYear > 0 && w.YearSpent+debit > lim.PerYear,
-		lim.Lifetime > 0 && w.LifeSpent+debit > lim.Lifetime:
+	// sim.Exceeds, not spent+debit > limit: the sum could overflow.
+	case sim.Exceeds(0, debit, lim.PerTxn),
+		sim.Exceeds(w.DaySpent, debit, lim.PerDay),
+		c.Static && sim.Exceeds(w.StaticDay, debit, lim.StaticDay),
+		sim.Exceeds(w.YearSpent, debit, lim.PerYear),
+		sim.Exceeds(w.LifeSpent, debit, lim.Lifetime):
 		b.decline(c, w, sink, sim.LimitExceeded, false)
 		return
 	case w.Balance < debit:
@@ -386,7 +441,7 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		reason = sim.CurrencyMismatch
 	case !b.canReceive(c, w):
 		reason = sim.RouteUnavailable
-	case b.limits[w.Class].BalanceCap > 0 && w.Balance+c.Amount > b.limits[w.Class].BalanceCap:
+	case sim.Exceeds(w.Balance, c.Amount, b.limits[w.Class].BalanceCap), sim.Exceeds(w.Balance, c.Amount, sim.MaxBalance):
 		reason = sim.BalanceCapExceeded
 	}
 	if reason != sim.ReasonNone {
@@ -512,7 +567,13 @@ func splitmix(x uint64) uint64 {
 // Seq is the last sequence number applied to wallet id (0: none).
 func (b *Book) Seq(id uint64) uint64 {
 	s := id / b.stride
-	if id%b.stride != b.part || s >= uint64(len(b.wallets)) {
+	if id%b.stride != b.part {
+		return 0
+	}
+	if s >= uint64(len(b.wallets)) {
+		if w := b.far[id]; w != nil {
+			return w.Seq
+		}
 		return 0
 	}
 	return b.wallets[s].Seq

@@ -85,7 +85,7 @@ func transfer(id uint64, payer, payee uint64, payeeProvider sim.Provider, amount
 func run(t *testing.T, table *route.Table, parts int, ws []walletSpec, pays ...event.Command) ([]event.Event, audit.Report) {
 	t.Helper()
 	var evs []event.Event
-	a := audit.New()
+	a := audit.NewWithPolicy(table, nil)
 	m := &ledger.Memory{Routes: table, Parts: parts, Seed: 1, Clock: ledger.Clock{Start: t0, Length: 1000},
 		OnCommand: func(c *event.Command) { a.Command(c) },
 		OnEvent: func(e *event.Event) {
@@ -96,7 +96,8 @@ func run(t *testing.T, table *route.Table, parts int, ws []walletSpec, pays ...e
 		t.Fatal(err)
 	}
 	rep := a.Finish()
-	if !rep.MoneyConserved || rep.UnresolvedCommands != 0 || rep.NegativeBalances != 0 {
+	if !rep.MoneyConserved || rep.UnresolvedCommands != 0 || rep.NegativeBalances != 0 ||
+		rep.FXViolations != 0 || rep.FeeViolations != 0 || rep.LimitViolations != 0 {
 		t.Fatalf("invariants broken: %+v", rep)
 	}
 	return evs, rep

@@ -47,7 +47,7 @@ func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, sr
 	}
 	g := gen.New(sc)
 	out := policyRun{accepted: map[uint64]bool{}}
-	a := audit.New()
+	a := audit.NewWithPolicy(table, nil)
 	var raw []byte
 	m := &ledger.Memory{Routes: table, Parts: parts, Seed: uint64(sc.Seed), Clock: g.Clock,
 		OnCommand: func(c *event.Command) { a.Command(c) },
@@ -73,7 +73,8 @@ func runPolicy(t *testing.T, sc *scenario.Compiled, policy string, parts int, sr
 	}
 	out.report = a.Finish()
 	r := out.report
-	if !r.MoneyConserved || r.NegativeBalances != 0 || r.UnresolvedCommands != 0 || r.DuplicateOutcomes != 0 || r.OrphanOutcomes != 0 {
+	if !r.MoneyConserved || r.NegativeBalances != 0 || r.UnresolvedCommands != 0 || r.DuplicateOutcomes != 0 || r.OrphanOutcomes != 0 ||
+		r.FXViolations != 0 || r.FeeViolations != 0 || r.LimitViolations != 0 {
 		t.Fatalf("%s: invariants broken: %+v", policy, r)
 	}
 	if r.Attempted != sc.Payments || int64(len(out.accepted)) != r.Attempted {

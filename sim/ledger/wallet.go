@@ -100,10 +100,11 @@ func (w *Wallet) roll(t int64) {
 
 func (w *Wallet) spend(t int64, amount int64, static bool) {
 	w.roll(t)
-	w.DaySpent += amount
-	w.YearSpent += amount
-	w.LifeSpent += amount
+	// Saturating: a counter that wrapped negative would lift its limit.
+	w.DaySpent = sim.AddSat(w.DaySpent, amount)
+	w.YearSpent = sim.AddSat(w.YearSpent, amount)
+	w.LifeSpent = sim.AddSat(w.LifeSpent, amount)
 	if static {
-		w.StaticDay += amount
+		w.StaticDay = sim.AddSat(w.StaticDay, amount)
 	}
 }

@@ -124,8 +124,10 @@ func Compile(p *Policy) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fx.%s: %w", pair, err)
 		}
-		if !(rate > 0) || rate > 1000 {
-			return nil, fmt.Errorf("fx.%s: rate %v must be positive and at most 1000", pair, rate)
+		// Bounded so that no conversion of an accepted amount overflows
+		// (sim.MinRate, sim.MaxRate; the reverse pair stays inside too).
+		if !(rate >= 0.001) || rate > 1000 {
+			return nil, fmt.Errorf("fx.%s: rate %v out of range 0.001-1000", pair, rate)
 		}
 		t.Rates[from][to] = int64(rate*sim.RateScale + 0.5)
 	}
@@ -147,8 +149,8 @@ func Compile(p *Policy) (*Table, error) {
 		if r.MDRBPS < 0 || r.MDRBPS > 10_000 {
 			return nil, fmt.Errorf("%s.mdr_bps: fee %d out of range 0-10000 (negative fees are not allowed)", where, r.MDRBPS)
 		}
-		if r.FXMarginBPS < 0 || r.FXMarginBPS > 10_000 {
-			return nil, fmt.Errorf("%s.fx_margin_bps: fee %d out of range 0-10000 (negative fees are not allowed)", where, r.FXMarginBPS)
+		if r.FXMarginBPS < 0 || r.FXMarginBPS > sim.MaxFXMarginBPS {
+			return nil, fmt.Errorf("%s.fx_margin_bps: fee %d out of range 0-%d (negative fees are not allowed; a margin of half the rate is the most)", where, r.FXMarginBPS, sim.MaxFXMarginBPS)
 		}
 		if r.MaxAmount < 0 {
 			return nil, fmt.Errorf("%s.max_amount: negative amount %d", where, r.MaxAmount)

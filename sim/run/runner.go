@@ -181,7 +181,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	verified := make(chan verdict, 1)
 	go func() {
-		aud, rep, err := engine.VerifyFollowing(ctx, o.Bus, o.Topics, logDone)
+		aud, rep, err := engine.VerifyFollowing(ctx, o.Bus, o.Topics, o.Policy, nil, logDone)
 		verified <- verdict{aud, rep, err}
 	}()
 	var pres *engine.ProcessResult

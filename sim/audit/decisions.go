@@ -1,0 +1,213 @@
+package audit
+
+import (
+	"time"
+
+	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
+)
+
+// The audit re-derives decisions as well as balances: that each
+// conversion used the policy's rate for the route less the route's margin,
+// that each settled payment paid the route's fees, and that no wallet
+// spent past its class's limits or was credited past its balance cap. A
+// ledger that converted at a better rate than the policy allows, or
+// charged half the fee, conserved money and passed every balance check;
+// these checks catch it. They need the policy (and limits) the run used:
+// NewWithPolicy.
+
+// limitState is what the limit check keeps per wallet: the class, and the
+// spending counters as the audit derives them from the events.
+type limitState struct {
+	class                 sim.Class
+	day                   int32
+	year                  int16
+	daySpent, staticSpent int64
+	yearSpent, lifeSpent  int64
+}
+
+// NewWithPolicy returns an auditor that also checks every decision against
+// the policy's route table and the wallet classes' limits (nil: the
+// default limits).
+func NewWithPolicy(routes *route.Table, limits *[sim.NumClasses]sim.Limits) *Auditor {
+	a := New()
+	if limits == nil {
+		limits = &sim.DefaultLimits
+	}
+	a.routes, a.limits = routes, limits
+	return a
+}
+
+// RouteFees is what a settled payment of amount through route r owes: the
+// merchant's discount (all fees the merchant pays) and the part of it the
+// switch takes. The fee check reads the route's fee parameters only
+// through here, so that a change of the fee model (four-party flows)
+// changes one function.
+func RouteFees(r *route.Route, amount int64) (merchant, switchFee int64) {
+	merchant = sim.FeeBPS(amount, r.MDRBPS)
+	switchFee = min(sim.FeeCBPS(amount, r.SwitchCBPS), merchant)
+	return merchant, switchFee
+}
+
+// RouteRate is the rate a conversion from one currency to another through
+// route r must use: the policy's mid rate less the route's margin.
+func RouteRate(t *route.Table, r *route.Route, from, to sim.Currency) (int64, bool) {
+	mid, ok := t.Rate(from, to)
+	if !ok {
+		return 0, false
+	}
+	return mid * (10_000 - r.FXMarginBPS) / 10_000, true
+}
+
+func (a *Auditor) route(e *event.Event) *route.Route {
+	if int(e.Route) >= len(a.routes.Routes) || e.Route == 0 {
+		return nil
+	}
+	return &a.routes.Routes[e.Route]
+}
+
+// checkDecision runs the decision checks on one event (a no-op without a
+// policy). w is the event's wallet, already updated by the event.
+func (a *Auditor) checkDecision(e *event.Event, w *walletAudit, id uint64) {
+	if a.routes == nil {
+		return
+	}
+	a.checkRate(e)
+	if e.Type == event.PaymentSettled {
+		a.checkFees(e)
+	}
+	a.checkLimits(e, w, id)
+}
+
+// checkRate: a conversion's recorded rate is the policy's for its route.
+func (a *Auditor) checkRate(e *event.Event) {
+	if e.FXRate == 0 {
+		return
+	}
+	var from, to sim.Currency
+	for _, p := range e.Legs() {
+		if p.Account.Type() != event.AccFX {
+			continue
+		}
+		if p.Amount > 0 {
+			from = p.Currency
+		} else {
+			to = p.Currency
+		}
+	}
+	if from == sim.CurrencyNone || to == sim.CurrencyNone {
+		return // the leg check (checkFX) counts this one
+	}
+	r := a.route(e)
+	if r == nil {
+		a.r.FXViolations++
+		return
+	}
+	want, ok := RouteRate(a.routes, r, from, to)
+	if !ok || !r.FX || e.FXRate != want {
+		a.r.FXViolations++
+	}
+}
+
+// checkFees: a settled payment paid its route's merchant discount, split
+// between the wallet provider and the switch as the route says.
+func (a *Auditor) checkFees(e *event.Event) {
+	r := a.route(e)
+	if r == nil {
+		a.r.FeeViolations++
+		return
+	}
+	var payee, provider, sw int64
+	for _, p := range e.Legs() {
+		if p.Currency != e.Currency {
+			continue
+		}
+		switch p.Account.Type() {
+		case event.AccMerchant, event.AccOperator:
+			payee += p.Amount
+		case event.AccProvider:
+			provider += p.Amount
+		case event.AccSwitch:
+			sw += p.Amount
+		}
+	}
+	mdr, wantSw := RouteFees(r, e.Amount)
+	if payee != e.Amount-mdr || sw != wantSw || provider != mdr-wantSw {
+		a.r.FeeViolations++
+	}
+}
+
+// simDay and simYear are China Standard Time calendar units, derived here
+// (not taken from the ledger) so that a ledger bug shows.
+func simDay(t int64) int32 { return int32((t + 8*3600*1000) / 86_400_000) }
+func simYear(t int64) int16 {
+	return int16(time.UnixMilli(t + 8*3600*1000).UTC().Year())
+}
+
+// checkLimits: no debit passes the wallet's class limits, no top-up or
+// credit its balance cap.
+func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
+	st := a.limitState(id)
+	if e.Type == event.WalletOpened {
+		*st = limitState{class: e.Class}
+		return
+	}
+	if !st.class.Valid() {
+		return
+	}
+	lim := &a.limits[st.class]
+	var delta int64
+	if e.NPostings > 0 && e.Postings[0].Account == event.Acct(event.AccWallet, e.Wallet) {
+		delta = e.Postings[0].Amount
+	}
+	switch e.Type {
+	case event.PaymentSettled, event.TransferDebited:
+		debit := -delta
+		if d := simDay(e.SimTime); d != st.day {
+			st.day, st.daySpent, st.staticSpent = d, 0, 0
+			if y := simYear(e.SimTime); y != st.year {
+				st.year, st.yearSpent = y, 0
+			}
+		}
+		over := sim.Exceeds(0, debit, lim.PerTxn) || sim.Exceeds(st.daySpent, debit, lim.PerDay) ||
+			sim.Exceeds(st.yearSpent, debit, lim.PerYear) || sim.Exceeds(st.lifeSpent, debit, lim.Lifetime)
+		static := e.Flags&1 != 0 // ledger.FlagStatic
+		if static && sim.Exceeds(st.staticSpent, debit, lim.StaticDay) {
+			over = true
+		}
+		if over {
+			a.r.LimitViolations++
+		}
+		st.daySpent, st.yearSpent, st.lifeSpent = sim.AddSat(st.daySpent, debit), sim.AddSat(st.yearSpent, debit), sim.AddSat(st.lifeSpent, debit)
+		if static {
+			st.staticSpent = sim.AddSat(st.staticSpent, debit)
+		}
+	case event.ToppedUp, event.TransferCredited:
+		if (lim.BalanceCap > 0 && w.balance > lim.BalanceCap) || w.balance > sim.MaxBalance {
+			a.r.LimitViolations++
+		}
+	}
+}
+
+func (a *Auditor) limitState(id uint64) *limitState {
+	const dense = 1 << 27
+	if id < dense {
+		if id >= uint64(len(a.lims)) {
+			n := min(max(id+1, uint64(2*len(a.lims)), 1024), dense)
+			grown := make([]limitState, n)
+			copy(grown, a.lims)
+			a.lims = grown
+		}
+		return &a.lims[id]
+	}
+	if a.farLims == nil {
+		a.farLims = map[uint64]*limitState{}
+	}
+	st := a.farLims[id]
+	if st == nil {
+		st = &limitState{}
+		a.farLims[id] = st
+	}
+	return st
+}
