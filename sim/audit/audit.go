@@ -253,7 +253,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	w.chain = sha256.Sum256(a.scratch)
 
 	if e.Type == event.WalletOpened {
-		w.open, w.currency, w.provider = true, e.Region.Home(), e.Provider
+		w.open, w.currency, w.provider = true, sim.WalletCurrency(e.Provider, e.Region), e.Provider
 		a.r.Wallets++
 	}
 	// Legs balance per currency.

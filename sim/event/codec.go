@@ -85,6 +85,7 @@ const (
 	cmPeer
 	cmApps
 	cmEReceipt
+	cmPayeeSibling
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -369,6 +370,7 @@ func AppendCommand(b []byte, c *Command) []byte {
 	if c.EReceipt {
 		b = appendU(b, cmEReceipt, 1)
 	}
+	b = appendU(b, cmPayeeSibling, c.PayeeSibling)
 	return b
 }
 
@@ -478,6 +480,8 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Apps = uint16(v)
 		case cmEReceipt:
 			c.EReceipt = v != 0
+		case cmPayeeSibling:
+			c.PayeeSibling = v
 		}
 	}
 	if version != Version {

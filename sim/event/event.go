@@ -270,4 +270,10 @@ type Command struct {
 	Apps uint16
 	// EReceipt: the merchant issues an electronic receipt (scan payments).
 	EReceipt bool
+	// PayeeSibling (transfers to another provider) is the payee holder's
+	// wallet of the payer's provider, 0 when they hold none. A route with a
+	// receiver app (the 2022 pilot: the WeChat user scans the Alipay
+	// sender's code with Alipay) credits this wallet: the money lands in
+	// the receiver's Alipay, not in their WeChat.
+	PayeeSibling uint64
 }
