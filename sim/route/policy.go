@@ -196,6 +196,14 @@ func Compile(p *Policy) (*Table, error) {
 			if app, err = sim.ParseProvider(r.ReceiverApp); err != nil {
 				return nil, fmt.Errorf("%s.receiver_app: %w", where, err)
 			}
+			// The receiver scans the sender's code with the sender's app
+			// and the money lands in their wallet of it: only senders of
+			// that app can use such a rule.
+			for _, pp := range payers {
+				if pp != app {
+					return nil, fmt.Errorf("%s.receiver_app: %s receivers scan with the sender's app, so payers must be [%s], not %s", where, app, app, pp)
+				}
+			}
 		}
 		reach, err := rolloutReach(r.Rollout)
 		if err != nil {

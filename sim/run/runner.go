@@ -191,7 +191,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 			SuspenseOpen: rep.SuspenseOpen, ExternalIn: rep.ExternalIn, Held: rep.Held,
 		},
 		DurationS: elapsed.Seconds(),
-		Carbon:    Carbon{GramsCO2e: rep.CarbonGrams, ByKind: rep.CarbonByKind},
+		Carbon:    NewCarbon(rep.CarbonGrams, rep.RidePoints, rep.RidesElsewhere, rep.CarbonByKind),
 		Engine:    EngineInfo{Partitions: o.Partitions, Wallets: rep.Wallets},
 	}
 	for k, c := range rep.ByKind {
