@@ -224,6 +224,11 @@ func (s *Server) command(r Request) (event.Command, *Error) {
 			return c, errf(http.StatusUnprocessableEntity, CodeWalletUnknown, "wallet "+strconv.FormatUint(r.Counterparty, 10)+" does not exist")
 		}
 		c.Counterparty, c.AccRegion, c.Acceptors = r.Counterparty, payee.Region, 1<<payee.Provider
+		if payee.Provider != payer.Provider {
+			// As the generator: the payee holder's wallet of the payer's
+			// app, where a receiver-app route (the 2022 pilot) credits.
+			c.PayeeSibling = s.pop.SiblingOf(r.Counterparty, payer.Provider)
+		}
 		want = sim.WalletCurrency(payee.Provider, payee.Region)
 	case sim.TopUp:
 		c.AccRegion = payer.Region

@@ -84,17 +84,7 @@ func New(s *scenario.Compiled) *Generator {
 		}
 	}
 	g.crossShare = regionMap(s.CrossBorder)
-	// Defaults: mainland consumers cross to Hong Kong; Hong Kong and Macau
-	// residents and inbound visitors pay on the mainland
-	// (cal:crossborder.saturday-2024: Hong Kong residents go north).
-	g.crossTo = [sim.NumRegions]sim.Region{sim.CN: sim.HK, sim.HK: sim.CN, sim.MO: sim.CN, sim.INTL: sim.CN}
-	for k, v := range s.CrossBorderTo {
-		from, _ := sim.ParseRegion(k)
-		to, _ := sim.ParseRegion(v)
-		if from.Valid() && to.Valid() {
-			g.crossTo[from] = to
-		}
-	}
+	g.crossTo = s.CrossTo()
 	g.giveUp = s.Fallback.GiveUp
 	g.crossAmt = regionMap(s.CrossBorderAmounts)
 	g.limit = s.Payments

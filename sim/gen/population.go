@@ -184,8 +184,14 @@ func NewPopulation(s *scenario.Compiled) *Population {
 		// Alipay holders. Compile checked that the counts allow it.
 		pa, pb := coprime(rng, nc), rng.Uint32N(nc)
 		perm := func(i uint32) uint32 { return uint32((uint64(pa)*uint64(i) + uint64(pb)) % uint64(nc)) }
-		nBoth := uint32(math.Round(both[r] * float64(nc)))
 		nAli := uint32(wallets[r][sim.Alipay.String()])
+		nWx := uint32(wallets[r][sim.Weixin.String()])
+		// Clamp into what the counts allow (scaling rounds them).
+		nBoth := uint32(math.Round(both[r] * float64(nc)))
+		nBoth = min(nBoth, nAli, nWx)
+		if nAli+nWx > nc {
+			nBoth = max(nBoth, nAli+nWx-nc)
+		}
 		for _, pr := range sim.Providers() {
 			n := uint32(wallets[r][pr.String()])
 			if n == 0 {

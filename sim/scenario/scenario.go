@@ -392,8 +392,10 @@ func Compile(s *Scenario) (*Compiled, error) {
 				na, nw = ws["alipay"], ws["weixin"]
 			}
 		}
-		nb := int64(math.Round(v * float64(nc)))
-		if nb > min(na, nw) || na+nw-nb > nc {
+		// Scaled scenarios round counts: allow 1% of the consumers of
+		// slack (the generator clamps into the feasible range).
+		nb, slack := int64(math.Round(v*float64(nc))), nc/100+1
+		if nb > min(na, nw)+slack || na+nw-nb > nc+slack {
 			bad(key, "%v of %d consumers (%d) cannot hold both with %d alipay and %d weixin wallets: need both <= min(alipay, weixin) and alipay + weixin - both <= consumers", v, nc, nb, na, nw)
 		}
 	}
@@ -440,6 +442,22 @@ func Compile(s *Scenario) (*Compiled, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// CrossTo is where each payer region's cross-border scans go: the
+// scenario's cross_border_to over the defaults (mainland consumers cross
+// to Hong Kong; Hong Kong and Macau residents and inbound visitors pay on
+// the mainland, cal:crossborder.saturday-2024).
+func (c *Compiled) CrossTo() [sim.NumRegions]sim.Region {
+	to := [sim.NumRegions]sim.Region{sim.CN: sim.HK, sim.HK: sim.CN, sim.MO: sim.CN, sim.INTL: sim.CN}
+	for k, v := range c.CrossBorderTo {
+		from, _ := sim.ParseRegion(k)
+		dst, _ := sim.ParseRegion(v)
+		if from.Valid() && dst.Valid() {
+			to[from] = dst
+		}
+	}
+	return to
 }
 
 // applyCodeEras is the merchants' code and scanner mixes in force at
