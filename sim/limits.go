@@ -18,10 +18,14 @@ const (
 	ECNYHK  // HK phone-number e-CNY wallet (May 2024)
 	HKSVF   // Hong Kong stored-value e-wallet [A]
 	HKBasic // Hong Kong e-wallet without full KYC [A]
+	// ForeignCard is a mainland wallet linked to a foreign card (inbound
+	// visitors): USD 5,000 a payment, USD 50,000 a year (cal:fees.foreign-card).
+	ForeignCard
+	MOWallet // Macau e-wallet (MPay) [A] (cal:assume.macau-wallets)
 	NumClasses
 )
 
-var classNames = [NumClasses]string{"", "cn_class1", "cn_class2", "cn_class3", "ecny_tier1", "ecny_tier2", "ecny_tier3", "ecny_tier4", "ecny_hk", "hk_svf", "hk_basic"}
+var classNames = [NumClasses]string{"", "cn_class1", "cn_class2", "cn_class3", "ecny_tier1", "ecny_tier2", "ecny_tier3", "ecny_tier4", "ecny_hk", "hk_svf", "hk_basic", "foreign_card", "mo_wallet"}
 
 func (c Class) String() string {
 	if c < NumClasses {
@@ -74,6 +78,10 @@ var DefaultLimits = [NumClasses]Limits{
 	HKSVF: {BalanceCap: 50_000 * 100, PerDay: 20_000 * 100},
 	// [A] HK e-wallet without full KYC, modelled on the Octopus HK$3,000 load cap.
 	HKBasic: {BalanceCap: 3_000 * 100, PerDay: 3_000 * 100},
+	// cal:fees.foreign-card: USD 5,000 per transaction, USD 50,000 per year (USD cents)
+	ForeignCard: {PerTxn: 5_000 * 100, PerYear: 50_000 * 100},
+	// [A] cal:assume.macau-wallets: MOP 10,000 balance, MOP 5,000 a day (avos)
+	MOWallet: {BalanceCap: 10_000 * 100, PerDay: 5_000 * 100},
 }
 
 // Reason is a decline reason code; its name is the machine-readable code in

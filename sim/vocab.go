@@ -19,10 +19,11 @@ const (
 	ECNY     // e-CNY (digital RMB) wallets
 	Bank     // bank apps
 	Telco    // China Mobile / Telecom / Unicom wallets
+	MPay     // Macau Pass MPay, a Macau e-wallet in MOP [A] (cal:assume.macau-wallets)
 	NumProviders
 )
 
-var providerNames = [NumProviders]string{"", "weixin", "wechatpay_hk", "alipay", "alipay_hk", "unionpay", "ecny", "bank", "telco"}
+var providerNames = [NumProviders]string{"", "weixin", "wechatpay_hk", "alipay", "alipay_hk", "unionpay", "ecny", "bank", "telco", "mpay"}
 
 func (p Provider) String() string {
 	if p < NumProviders {
@@ -61,10 +62,15 @@ const (
 	RegionNone Region = iota
 	CN                // mainland China
 	HK                // Hong Kong SAR
+	MO                // Macao SAR: the third region of the Greater Bay Area
+	// INTL are inbound visitors from outside the Greater Bay Area paying
+	// with mainland wallets linked to a foreign card (calibration.md
+	// section 3, cal:fees.foreign-card). They hold wallets, never merchants.
+	INTL
 	NumRegions
 )
 
-var regionNames = [NumRegions]string{"", "CN", "HK"}
+var regionNames = [NumRegions]string{"", "CN", "HK", "MO", "INTL"}
 
 func (r Region) String() string {
 	if r < NumRegions {
@@ -83,10 +89,19 @@ func ParseRegion(s string) (Region, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown region %q (want CN or HK)", s)
+	return 0, fmt.Errorf("unknown region %q (want CN, HK, MO or INTL)", s)
 }
 
-// Currency is an ISO 4217 currency. Both carry two minor-unit digits.
+// Regions lists every real region, in wire order.
+func Regions() []Region {
+	out := make([]Region, 0, NumRegions-1)
+	for r := Region(1); r < NumRegions; r++ {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Currency is an ISO 4217 currency. All carry two minor-unit digits.
 type Currency uint8
 
 // Currencies.
@@ -94,10 +109,12 @@ const (
 	CurrencyNone Currency = iota
 	CNY
 	HKD
+	MOP // Macanese pataca (avos)
+	USD // foreign cards of inbound visitors
 	NumCurrencies
 )
 
-var currencyNames = [NumCurrencies]string{"", "CNY", "HKD"}
+var currencyNames = [NumCurrencies]string{"", "CNY", "HKD", "MOP", "USD"}
 
 func (c Currency) String() string {
 	if c < NumCurrencies {
@@ -116,13 +133,38 @@ func ParseCurrency(s string) (Currency, error) {
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("unknown currency %q (want CNY or HKD)", s)
+	return 0, fmt.Errorf("unknown currency %q (want CNY, HKD, MOP or USD)", s)
 }
 
-// Home is the currency wallets of a region hold.
+// Home is the currency a region's merchants and fares are priced in (and,
+// for INTL, the currency visitors' foreign cards are billed in).
 func (r Region) Home() Currency {
-	if r == HK {
+	switch r {
+	case HK:
 		return HKD
+	case MO:
+		return MOP
+	case INTL:
+		return USD
+	}
+	return CNY
+}
+
+// WalletCurrency is the currency a wallet holds. It follows the wallet's
+// licence, not its holder: a mainland Weixin or Alipay wallet is in CNY
+// whoever holds it, and so is the HK phone-number e-CNY wallet (its limits
+// are RMB limits, cal:limits.ecny-hk); WeChat Pay HK and AlipayHK hold
+// HKD; MPay holds MOP. A visitor's mainland wallet linked to a foreign card
+// (region INTL) is billed in USD at payment time, so its "balance" is the
+// card's USD line and its limits USD limits (cal:fees.foreign-card).
+func WalletCurrency(p Provider, r Region) Currency {
+	switch {
+	case p == WeChatPayHK || p == AlipayHK:
+		return HKD
+	case p == MPay:
+		return MOP
+	case r == INTL:
+		return USD
 	}
 	return CNY
 }

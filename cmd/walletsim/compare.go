@@ -27,7 +27,7 @@ func init() { rootCmd.AddCommand(newCompareCmd()) }
 func newCompareCmd() *cobra.Command {
 	f := &compareFlags{}
 	cmd := &cobra.Command{
-		Use:   "compare SCENARIO --policy A --policy B [...]",
+		Use:   "compare SCENARIO [--policy A --policy B ...]",
 		Short: "Run one scenario's seeded traffic under several interoperability policies and compare them",
 		Long: `Compare runs SCENARIO once per --policy, with the same seed and so the
 same traffic, each run through the engine on Kafka and audited like
@@ -37,19 +37,22 @@ route latency, fees by party, net settlement between providers and
 cross-border FX volume. With --out DIR it writes DIR/compare.json and
 DIR/compare.html (self-contained, charts inline).
 
-A policy is a built-in name (walled-garden, netsunion-2018,
-mutual-scan-2021, transfer-pilot-2022, telco-2023, unionpay-open-2024,
-unified-qr) or a YAML file. Every policy is loaded and checked before any
+Without --policy, the scenario's compare: list is used (interop-eras: the
+seven era policies in date order). A policy is a built-in name
+(walled-garden, netsunion-2018, fee-cut-2021, mutual-scan-2021,
+transfer-pilot-2022, telco-2023, unionpay-open-2024, unified-qr,
+all-open-hypothetical) or a YAML file. Every policy is loaded and checked before any
 run starts. Exit 0: every run kept every invariant; 1: a runtime failure
 or a broken invariant; 2: bad arguments, scenario or policy file.`,
-		Example: `  walletsim compare quickstart --policy walled-garden --policy unified-qr --out /tmp/c
+		Example: `  walletsim compare interop-eras --out /tmp/eras
+  walletsim compare quickstart --policy walled-garden --policy unified-qr --out /tmp/c
   walletsim compare scenarios/quickstart.yaml --policy unionpay-open-2024 --policy my-policy.yaml --payments 200000 --seed 3`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCompare(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
 	f.bus.register(fs)
-	fs.StringArrayVar(&f.policies, "policy", nil, "policy to compare: built-in name or YAML file (repeat, at least twice)")
+	fs.StringArrayVar(&f.policies, "policy", nil, "policy to compare: built-in name or YAML file (repeat, at least twice; default: the scenario's compare list)")
 	f.sf.addPayments(fs, 0, "number of payments (overrides the scenario)")
 	f.sf.addSeed(fs)
 	f.sf.addPartitions(fs)
@@ -59,12 +62,16 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
-	if len(f.policies) < 2 {
-		return cli.Usagef("compare needs at least two --policy flags, got %d", len(f.policies))
-	}
 	sc, _, err := f.sf.resolve(cmd, name)
 	if err != nil {
 		return err
+	}
+	if len(f.policies) == 0 {
+		// The scenario's own list (interop-eras: the era policies in date order).
+		f.policies = sc.Compare
+	}
+	if len(f.policies) < 2 {
+		return cli.Usagef("compare needs at least two --policy flags (or a scenario with a compare: list), got %d", len(f.policies))
 	}
 	s := *sc.Scenario
 	// Load every policy first: a typo in the last one must not cost the

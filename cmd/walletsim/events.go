@@ -39,7 +39,7 @@ type eventJSON struct {
 	Attempt      uint8         `json:"attempt,omitempty"`
 	FXRate       int64         `json:"fx_rate,omitempty"`
 	LatencyUS    int64         `json:"route_latency_us,omitempty"`
-	GreenGrams   int64         `json:"green_grams,omitempty"`
+	GreenGrams   int64         `json:"green_energy_points,omitempty"`
 	Provider     string        `json:"provider,omitempty"`
 	Region       string        `json:"region,omitempty"`
 	Class        string        `json:"class,omitempty"`

@@ -179,10 +179,10 @@ func buildRunReport(sum *run.Summary, s *reportSampler) html.RunReport {
 			html.KPIFloat("Throughput", sum.Throughput.PaymentsPerS, 0, "payments/s"),
 			html.KPIFloat("p99 latency", sum.LatencyMS.P99, 1, "ms"),
 			html.KPIInt("Events", sum.Events.Written, ""),
-			html.KPIFloat("Green energy", float64(sum.Carbon.GramsCO2e)/1000, 1, "kg CO2e"),
+			html.KPIFloat("Green energy", float64(sum.Carbon.Points)/1000, 1, "thousand Ant Forest points (not CO2)"),
 		},
-		DeclinesByReason: sum.Declines,
-		CO2GramsByKind:   sum.Carbon.ByKind,
+		DeclinesByReason:  sum.Declines,
+		GreenPointsByKind: sum.Carbon.ByKind,
 	}
 	if s != nil {
 		s.mu.Lock()

@@ -127,7 +127,7 @@ var badWords = []string{
 // Words that say higher is better; a per-second rate ("_per_s") counts too.
 var higherWords = []string{
 	"throughput", "rate", "ratio", "success", "succeeded", "successes",
-	"tps", "qps", "rps", "ops", "speedup",
+	"tps", "qps", "rps", "ops", "speedup", "points", // green-energy points: more is greener
 }
 
 // Words that mark a cost: lower is better unless the name is also a rate
@@ -135,7 +135,7 @@ var higherWords = []string{
 var costWords = []string{
 	"latency", "latencies", "duration", "durations", "elapsed", "time",
 	"rss", "alloc", "allocs", "bytes", "memory", "heap", "gc", "lag",
-	"carbon", "co2e", "hops",
+	"co2e", "hops",
 	"ms", "ns", "us",
 }
 

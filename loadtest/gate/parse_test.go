@@ -196,7 +196,8 @@ func TestInferDirection(t *testing.T) {
 		{"interop.acceptance_rate", HigherIsBetter},
 		{"invariants.sequence_gaps", LowerIsBetter},
 		{"retries", LowerIsBetter},
-		{"carbon.grams_co2e", LowerIsBetter},
+		{"carbon.grams_co2e", LowerIsBetter}, // a CO2 name still reads as a cost
+		{"carbon.green_energy_points", HigherIsBetter},
 		{"payments.attempted", Unknown},
 		{"events.written", Unknown},
 		{"seed", Unknown},

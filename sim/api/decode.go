@@ -171,7 +171,7 @@ func Decode(ep Endpoint, body []byte) (Request, *Error) {
 	}
 	c, err := sim.ParseCurrency(cur)
 	if err != nil || cur != c.String() {
-		return r, errf(http.StatusUnprocessableEntity, CodeInvalidCurrency, fmt.Sprintf("currency %q: want CNY or HKD", clip(cur)))
+		return r, errf(http.StatusUnprocessableEntity, CodeInvalidCurrency, fmt.Sprintf("currency %q: want CNY, HKD, MOP or USD", clip(cur)))
 	}
 	r.Currency = c
 	return r, nil

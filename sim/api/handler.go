@@ -236,10 +236,15 @@ func (s *Server) command(r Request) (event.Command, *Error) {
 			return c, errf(http.StatusUnprocessableEntity, CodeWalletUnknown, "wallet "+strconv.FormatUint(r.Counterparty, 10)+" does not exist")
 		}
 		c.Counterparty, c.AccRegion, c.Acceptors = r.Counterparty, payee.Region, 1<<payee.Provider
-		want = payee.Region.Home()
+		if payee.Provider != payer.Provider {
+			// As the generator: the payee holder's wallet of the payer's
+			// app, where a receiver-app route (the 2022 pilot) credits.
+			c.PayeeSibling = s.pop.SiblingOf(r.Counterparty, payer.Provider)
+		}
+		want = sim.WalletCurrency(payee.Provider, payee.Region)
 	case sim.TopUp:
 		c.AccRegion = payer.Region
-		want = payer.Region.Home()
+		want = sim.WalletCurrency(payer.Provider, payer.Region)
 	}
 	if r.Currency != want {
 		return c, errf(http.StatusUnprocessableEntity, CodeCurrencyMismatch, "currency "+r.Currency.String()+": want "+want.String()+", "+whose(r.Kind))
@@ -418,7 +423,7 @@ func (s *Server) getWallet(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, WalletResponse{
 		WalletID: id, Provider: info.Provider.String(), Region: info.Region.String(), Class: info.Class.String(),
-		Currency: info.Region.Home().String(), Balance: s.bal[id].Load(),
+		Currency: sim.WalletCurrency(info.Provider, info.Region).String(), Balance: s.bal[id].Load(),
 	})
 }
 

@@ -114,7 +114,7 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 			id := uint64(i + 1)
 			buf = append(buf, event.Command{
 				Type: event.CmdOpenWallet, ID: gen.OpenIDBase + id, Wallet: id, SimTime: start,
-				Kind: sim.Open, Amount: w.Initial, Currency: w.Region.Home(),
+				Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class,
 			})
 		}

@@ -171,9 +171,17 @@ type Report struct {
 	RoutedEvents int64 `json:"routed_events"`
 	// Fees by party and currency: merchant (discount paid), wallet
 	// (provider income), switch, fx (the FX desks' net position).
-	Fees         map[string]map[string]int64 `json:"fees"`
-	CarbonGrams  int64                       `json:"carbon_grams"`
-	CarbonByKind map[string]int64            `json:"carbon_by_kind"`
+	Fees map[string]map[string]int64 `json:"fees"`
+	// Green energy in Ant Forest green-energy points (its method, not
+	// certified CO2; cal:carbon.ant-forest), as the wallets credit it.
+	// RidePoints is the part earned by transit rides; RidesElsewhere the
+	// points of rides declined at a QR gate, which the rider still takes,
+	// paying another way (Octopus): the counterfactual rule counts the
+	// ride, not the means of paying for it.
+	CarbonGrams    int64            `json:"green_energy_points"`
+	CarbonByKind   map[string]int64 `json:"green_energy_by_kind"`
+	RidePoints     int64            `json:"ride_points"`
+	RidesElsewhere int64            `json:"rides_paid_otherwise_points"`
 	// FXVolume is the amount converted, by source currency.
 	FXVolume map[string]int64 `json:"fx_volume,omitempty"`
 }
@@ -249,7 +257,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	w.chain = sha256.Sum256(a.scratch)
 
 	if e.Type == event.WalletOpened {
-		w.open, w.currency, w.provider = true, e.Region.Home(), e.Provider
+		w.open, w.currency, w.provider = true, sim.WalletCurrency(e.Provider, e.Region), e.Provider
 		a.r.Wallets++
 	}
 	// Legs balance per currency.
@@ -288,6 +296,14 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	if e.GreenGrams > 0 {
 		a.r.CarbonGrams += e.GreenGrams
 		a.r.CarbonByKind[e.Kind.String()] += e.GreenGrams
+		if e.Kind == sim.Transit {
+			a.r.RidePoints += e.GreenGrams
+		}
+	}
+	if e.Type == event.PaymentDeclined && e.Kind == sim.Transit {
+		if o := sim.Operator(e.Counterparty); o.Valid() {
+			a.r.RidesElsewhere += sim.DefaultFares[o].GreenGrams
+		}
 	}
 	if e.ReceiptGrams > 0 {
 		a.r.CarbonGrams += e.ReceiptGrams

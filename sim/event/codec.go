@@ -86,6 +86,7 @@ const (
 	cmApps
 	cmEReceipt
 	cmIdem
+	cmPayeeSibling
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -374,6 +375,7 @@ func AppendCommand(b []byte, c *Command) []byte {
 		b = protowire.AppendTag(b, cmIdem, protowire.BytesType)
 		b = protowire.AppendBytes(b, c.Idem[:])
 	}
+	b = appendU(b, cmPayeeSibling, c.PayeeSibling)
 	return b
 }
 
@@ -492,6 +494,8 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Apps = uint16(v)
 		case cmEReceipt:
 			c.EReceipt = v != 0
+		case cmPayeeSibling:
+			c.PayeeSibling = v
 		}
 	}
 	if version != Version {

@@ -273,4 +273,10 @@ type Command struct {
 	// Idem (pay, from serve) is a hash of the request's Idempotency-Key,
 	// zero without one: a restarted serve rebuilds its keys from the log.
 	Idem [16]byte
+	// PayeeSibling (transfers to another provider) is the payee holder's
+	// wallet of the payer's provider, 0 when they hold none. A route with a
+	// receiver app (the 2022 pilot: the WeChat user scans the Alipay
+	// sender's code with Alipay) credits this wallet: the money lands in
+	// the receiver's Alipay, not in their WeChat.
+	PayeeSibling uint64
 }

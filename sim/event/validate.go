@@ -48,6 +48,9 @@ func (c *Command) Validate() error {
 	if c.Counterparty > MaxWalletID {
 		return fmt.Errorf("command %d: counterparty %d out of range 0..%d", c.ID, c.Counterparty, uint64(MaxWalletID))
 	}
+	if c.PayeeSibling > MaxWalletID {
+		return fmt.Errorf("command %d: payee sibling wallet %d out of range 0..%d", c.ID, c.PayeeSibling, uint64(MaxWalletID))
+	}
 	for _, w := range c.Candidates[:min(c.NCandidates, MaxCandidates)] {
 		if w == 0 || w > MaxWalletID {
 			return fmt.Errorf("command %d: candidate wallet %d out of range 1..%d", c.ID, w, uint64(MaxWalletID))

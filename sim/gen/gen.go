@@ -29,6 +29,9 @@ type Generator struct {
 	operators  weighted
 	amounts    [sim.NumKinds]scenario.Dist
 	crossShare [sim.NumRegions]float64
+	// crossTo is where a region's cross-border scans go.
+	crossTo [sim.NumRegions]sim.Region
+	giveUp  float64
 	// crossAmt is the amount distribution of a region's cross-border scans
 	// (Median 0 = use the kind's).
 	crossAmt [sim.NumRegions]scenario.Dist
@@ -81,6 +84,8 @@ func New(s *scenario.Compiled) *Generator {
 		}
 	}
 	g.crossShare = regionMap(s.CrossBorder)
+	g.crossTo = s.CrossTo()
+	g.giveUp = s.Fallback.GiveUp
 	g.crossAmt = regionMap(s.CrossBorderAmounts)
 	g.limit = s.Payments
 	g.plan()
@@ -157,7 +162,7 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 			}
 			buf = append(buf, event.Command{
 				Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
-				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: w.Region.Home(),
+				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
 			})
 		}
@@ -205,19 +210,26 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 	if region <= 0 || pr <= 0 {
 		return false
 	}
-	first, n := g.Pop.WalletsOf(region, pr)
-	payer := first + uint64(r.IntN(n))
+	payer := g.pickPayer(r, region, pr)
+	if payer == 0 {
+		return false
+	}
 	c.Type, c.Kind = event.CmdPay, kind
-	g.candidates(c, payer, kind == sim.TopUp)
+	g.candidates(r, c, payer, kind == sim.TopUp)
+	payerCur := g.Pop.Wallets[payer-1].Currency()
 	switch kind {
 	case sim.ScanMPM, sim.ScanCPM:
 		mr := region
 		if r.Float64() < g.crossShare[region] {
-			mr = 3 - region // the other region
+			mr = g.crossTo[region]
 		}
 		sp := g.Pop.merchBy[mr]
 		if sp.n == 0 {
 			sp, mr = g.Pop.merchBy[region], region
+		}
+		if sp.n == 0 { // visitors have no merchants of their own
+			mr = g.crossTo[region]
+			sp = g.Pop.merchBy[mr]
 		}
 		if sp.n == 0 {
 			return false
@@ -271,10 +283,15 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 			}
 		}
 		c.Counterparty, c.AccRegion, c.Acceptors = payee, region, 1<<payeeProv
-		c.Currency = region.Home()
+		// The amount sent is in the payee wallet's currency (the payer's
+		// route converts when the two differ).
+		c.Currency = g.Pop.Wallets[payee-1].Currency()
+		if payeeProv != pr {
+			c.PayeeSibling = g.Pop.SiblingOf(payee, pr)
+		}
 		c.Amount = drawMinor(r, g.amounts[kind])
 	case sim.TopUp:
-		c.AccRegion, c.Currency = region, region.Home()
+		c.AccRegion, c.Currency = region, payerCur
 		c.Amount = drawMinor(r, g.amounts[kind])
 	default:
 		return false
@@ -282,8 +299,27 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 	return true
 }
 
-// candidates lists the consumer's wallets, the chosen payer first.
-func (g *Generator) candidates(c *event.Command, payer uint64, only bool) {
+// pickPayer draws the wallet a payment starts from: one whose holder
+// reaches for provider pr first (their own preference order), so that a
+// payment's first wallet is the consumer's first choice and the region's
+// preference shares are still the first wallets' shares. A provider that
+// is nobody's first choice starts from any of its wallets.
+func (g *Generator) pickPayer(r *rand.Rand, region sim.Region, pr sim.Provider) uint64 {
+	if top := g.Pop.topOf[region][pr]; len(top) > 0 {
+		return uint64(top[r.IntN(len(top))])
+	}
+	first, n := g.Pop.WalletsOf(region, pr)
+	if n == 0 {
+		return 0
+	}
+	return first + uint64(r.IntN(n))
+}
+
+// candidates lists the consumer's wallets in their own preference order,
+// the chosen payer first. A consumer who would give up at a fallback
+// (scenario fallback.give_up, drawn per further wallet) lists only the
+// wallets they are willing to try.
+func (g *Generator) candidates(r *rand.Rand, c *event.Command, payer uint64, only bool) {
 	c.Wallet = payer
 	c.Candidates[0], c.NCandidates = payer, 1
 	if only {
@@ -296,6 +332,14 @@ func (g *Generator) candidates(c *event.Command, payer uint64, only bool) {
 		if uint64(w) != payer {
 			c.Candidates[c.NCandidates] = uint64(w)
 			c.NCandidates++
+		}
+	}
+	if g.giveUp > 0 {
+		for k := uint8(1); k < c.NCandidates; k++ {
+			if r.Float64() < g.giveUp {
+				c.NCandidates = k
+				break
+			}
 		}
 	}
 }

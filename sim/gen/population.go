@@ -6,6 +6,7 @@
 package gen
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -23,6 +24,9 @@ type WalletInfo struct {
 	Class    sim.Class
 	Initial  int64
 }
+
+// Currency is the currency the wallet holds (sim.WalletCurrency).
+func (w WalletInfo) Currency() sim.Currency { return sim.WalletCurrency(w.Provider, w.Region) }
 
 // MerchantInfo is a merchant as the population defines it.
 type MerchantInfo struct {
@@ -43,6 +47,10 @@ type Population struct {
 	// Consumer wallets, preference order, 0 = none.
 	Holdings [][event.MaxCandidates]uint32
 	byPR     [sim.NumRegions][sim.NumProviders]span
+	// topOf lists, per region and provider, the wallets that are their
+	// holder's first choice; top marks them (by wallet ID).
+	topOf    [sim.NumRegions][sim.NumProviders][]uint32
+	top      []bool
 	merchBy  [sim.NumRegions]span
 	consBase [sim.NumRegions]uint32
 }
@@ -113,55 +121,87 @@ func regionMap[V any](m map[string]V) [sim.NumRegions]V {
 	return out
 }
 
-// defaultClasses is the KYC mix when a scenario gives none [A].
+// defaultClass is the KYC mix when a scenario gives none [A]. It follows
+// the wallet's currency (sim.WalletCurrency): a mainland wallet is under
+// PBoC classes whoever holds it, the HK e-CNY wallet under its RMB limits
+// (cal:limits.ecny-hk), a visitor's foreign-card wallet under the USD
+// limits (cal:fees.foreign-card), MPay under the Macau e-wallet's [A].
 func defaultClass(pr sim.Provider, r sim.Region) map[string]float64 {
 	switch {
-	case pr == sim.ECNY && r == sim.HK:
+	case pr == sim.ECNY && r != sim.CN:
 		return map[string]float64{"ecny_hk": 1}
 	case pr == sim.ECNY:
 		return map[string]float64{"ecny_tier2": 0.2, "ecny_tier3": 0.5, "ecny_tier4": 0.3}
-	case r == sim.HK:
+	case sim.WalletCurrency(pr, r) == sim.HKD:
 		return map[string]float64{"hk_svf": 0.8, "hk_basic": 0.2}
+	case sim.WalletCurrency(pr, r) == sim.MOP:
+		return map[string]float64{"mo_wallet": 1}
+	case r == sim.INTL:
+		return map[string]float64{"foreign_card": 1}
 	}
 	return map[string]float64{"cn_class2": 0.7, "cn_class3": 0.25, "cn_class1": 0.05}
 }
 
+// holding is one wallet of a consumer with its preference key.
+type holding struct {
+	consumer uint32
+	wallet   uint32
+	key      float64
+}
+
 // NewPopulation builds the population of s from its seed.
+//
+// Holdings are correlated where a source says how: population.multihoming
+// gives, per region, the share of consumers holding both big wallets
+// (Alipay and Weixin; cal:market.multihoming), and the two are laid over
+// the consumers so that exactly that share holds both. Other providers'
+// wallets are spread independently. Each consumer then ranks the wallets
+// they hold once, by a Plackett-Luce draw weighted by the region's
+// preference shares: that order is who they reach for first and where
+// they fall back to.
 func NewPopulation(s *scenario.Compiled) *Population {
 	p := &Population{}
 	rng := rand.New(rand.NewPCG(uint64(s.Seed), 0x706f70))
 	consumers := regionMap(s.Population.Consumers)
 	wallets := regionMap(s.Population.Wallets)
 	pref := regionMap(s.Population.Preference)
+	both := regionMap(s.Population.Multihoming)
 	next := uint32(0)
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
 		p.consBase[r] = next
 		next += uint32(consumers[r])
 	}
 	p.Holdings = make([][event.MaxCandidates]uint32, next)
-	holdCount := make([]uint8, next)
+	var held []holding
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
-		// Providers in preference order: a consumer's wallets are listed the
-		// way they reach for them.
-		provs := sim.Providers()
-		slices.SortStableFunc(provs, func(a, b sim.Provider) int {
-			pa, pb := pref[r][a.String()], pref[r][b.String()]
-			switch {
-			case pa > pb:
-				return -1
-			case pa < pb:
-				return 1
-			}
-			return 0
-		})
 		nc := uint32(consumers[r])
-		for _, pr := range provs {
+		if nc == 0 {
+			continue
+		}
+		// One affine permutation of the region's consumers for the big
+		// pair: Alipay wallet i goes to consumer perm(i); Weixin wallet j
+		// to perm(j) for the first both*nc, then to consumers past the
+		// Alipay holders. Compile checked that the counts allow it.
+		pa, pb := coprime(rng, nc), rng.Uint32N(nc)
+		perm := func(i uint32) uint32 { return uint32((uint64(pa)*uint64(i) + uint64(pb)) % uint64(nc)) }
+		nAli := uint32(wallets[r][sim.Alipay.String()])
+		nWx := uint32(wallets[r][sim.Weixin.String()])
+		// Clamp into what the counts allow (scaling rounds them).
+		nBoth := uint32(math.Round(both[r] * float64(nc)))
+		nBoth = min(nBoth, nAli, nWx)
+		if nAli+nWx > nc {
+			nBoth = max(nBoth, nAli+nWx-nc)
+		}
+		for _, pr := range sim.Providers() {
 			n := uint32(wallets[r][pr.String()])
-			if n == 0 || nc == 0 {
+			if n == 0 {
 				continue
 			}
+			// A provider's class mix is for its mainland-licensed (or home)
+			// wallets; visitors' foreign-card wallets and the HK e-CNY
+			// wallet live under their own limits.
 			classes := s.Population.Classes[pr.String()]
-			if len(classes) == 0 {
+			if len(classes) == 0 || r == sim.INTL || (pr == sim.ECNY && r != sim.CN) {
 				classes = defaultClass(pr, r)
 			}
 			var cidx []int
@@ -172,27 +212,75 @@ func NewPopulation(s *scenario.Compiled) *Population {
 			}
 			cdist := newWeighted(cidx, cw)
 			p.byPR[r][pr] = span{start: uint32(len(p.Wallets)), n: n}
-			// An affine permutation spreads each provider's wallets over
-			// different consumers without a per-provider shuffle array.
+			weight := pref[r][pr.String()]
+			if len(pref[r]) == 0 {
+				weight = float64(n)
+			}
+			logw := math.Log(max(weight, 1e-9))
+			// Other providers: an affine permutation of their own spreads
+			// their wallets over different consumers without a shuffle.
 			a, b := coprime(rng, nc), rng.Uint32N(nc)
 			for i := uint32(0); i < n; i++ {
-				cons := p.consBase[r] + uint32((uint64(a)*uint64(i)+uint64(b))%uint64(nc))
+				var local uint32
+				switch {
+				case both[r] > 0 && pr == sim.Alipay:
+					local = perm(i)
+				case both[r] > 0 && pr == sim.Weixin && i < nBoth:
+					local = perm(i)
+				case both[r] > 0 && pr == sim.Weixin:
+					local = perm(nAli + i - nBoth)
+				default:
+					local = uint32((uint64(a)*uint64(i) + uint64(b)) % uint64(nc))
+				}
+				cons := p.consBase[r] + local
 				cl := sim.Class(cdist.pick(rng))
 				w := WalletInfo{Consumer: cons, Provider: pr, Region: r, Class: cl, Initial: drawMinor(rng, s.Population.InitialBalance)}
 				if capB := sim.DefaultLimits[cl].BalanceCap; capB > 0 && w.Initial > capB {
 					w.Initial = capB
 				}
 				p.Wallets = append(p.Wallets, w)
-				if k := holdCount[cons]; k < event.MaxCandidates {
-					p.Holdings[cons][k] = uint32(len(p.Wallets))
-					holdCount[cons]++
+				// Gumbel-max: sorting by log(weight) + Gumbel noise draws
+				// the consumer's order from Plackett-Luce.
+				u := rng.Float64()
+				gumbel := -math.Log(-math.Log(u*(1-2e-16) + 1e-16))
+				held = append(held, holding{consumer: cons, wallet: uint32(len(p.Wallets)), key: logw + gumbel})
+			}
+		}
+	}
+	slices.SortFunc(held, func(x, y holding) int {
+		switch {
+		case x.consumer != y.consumer:
+			return cmp.Compare(x.consumer, y.consumer)
+		case x.key != y.key:
+			return cmp.Compare(y.key, x.key)
+		}
+		return cmp.Compare(x.wallet, y.wallet)
+	})
+	p.top = make([]bool, len(p.Wallets)+1)
+	k, prev := 0, uint32(math.MaxUint32)
+	for _, h := range held {
+		if h.consumer != prev {
+			k, prev = 0, h.consumer
+			p.top[h.wallet] = true
+		}
+		if k < event.MaxCandidates {
+			p.Holdings[h.consumer][k] = h.wallet
+			k++
+		}
+	}
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		for pr := sim.Provider(1); pr < sim.NumProviders; pr++ {
+			sp := p.byPR[r][pr]
+			for id := sp.start + 1; id <= sp.start+sp.n; id++ {
+				if p.top[id] {
+					p.topOf[r][pr] = append(p.topOf[r][pr], id)
 				}
 			}
 		}
 	}
 	counts := regionMap(s.Merchants.Count)
-	codes := regionMap(s.Merchants.Codes)
-	scanners := regionMap(s.Merchants.Scanners)
+	codes := regionMap(s.Codes)
+	scanners := regionMap(s.Scanners)
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
 		p.merchBy[r] = span{start: uint32(len(p.Merchants)), n: uint32(counts[r])}
 		cd, cm := maskDist(codes[r])
@@ -209,6 +297,49 @@ func NewPopulation(s *scenario.Compiled) *Population {
 		}
 	}
 	return p
+}
+
+// SiblingOf is the wallet of provider pr held by the holder of wallet id
+// (among the wallets they use), or 0.
+func (p *Population) SiblingOf(id uint64, pr sim.Provider) uint64 {
+	w, ok := p.Wallet(id)
+	if !ok {
+		return 0
+	}
+	for _, h := range p.Holdings[w.Consumer] {
+		if h != 0 && p.Wallets[h-1].Provider == pr {
+			return uint64(h)
+		}
+	}
+	return 0
+}
+
+// BothShare is the share of a region's consumers holding wallets of both
+// providers: what population.multihoming targets for Alipay and Weixin.
+func (p *Population) BothShare(r sim.Region, a, b sim.Provider) float64 {
+	var first, last uint32
+	first = p.consBase[r]
+	if r+1 < sim.NumRegions {
+		last = p.consBase[r+1]
+	} else {
+		last = uint32(len(p.Holdings))
+	}
+	if last <= first {
+		return 0
+	}
+	n := 0
+	for c := first; c < last; c++ {
+		var has uint16
+		for _, h := range p.Holdings[c] {
+			if h != 0 {
+				has |= 1 << p.Wallets[h-1].Provider
+			}
+		}
+		if has&(1<<a) != 0 && has&(1<<b) != 0 {
+			n++
+		}
+	}
+	return float64(n) / float64(last-first)
 }
 
 func maskDist(sets map[string]float64) (weighted, []uint16) {

@@ -252,7 +252,7 @@ func (b *Book) open(c *event.Command, sink Sink) error {
 	e := b.newEvent(event.WalletOpened, c, w, c.Wallet, event.StepFirst)
 	e.Kind = sim.Open
 	e.Provider, e.Region, e.Class, e.Apps = c.Provider, c.Region, c.Class, c.Apps
-	e.Currency = c.Region.Home()
+	e.Currency = sim.WalletCurrency(c.Provider, c.Region)
 	if c.Amount > 0 {
 		e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, e.Currency)
 		e.Post(event.Acct(event.AccExternal, 0), -c.Amount, e.Currency)
@@ -280,22 +280,27 @@ func (b *Book) step(c *event.Command) uint8 {
 // allocated per payment.
 func (b *Book) route(c *event.Command, w *Wallet) (*route.Route, sim.Provider) {
 	ch := route.ChannelOf(c.Kind)
+	// Where this wallet and merchant stand in the policy's rollouts
+	// (route.Rollout): the same for every policy of a seed, so a wider
+	// rollout reaches a superset.
+	at := route.Rank{Wallet: route.RankOf(b.seed, c.Wallet, route.SaltWallet)}
 	switch ch {
 	case route.MPM, route.CPM:
-		return b.routes.Choose(ch, w.Provider, w.Region, c.AccRegion, c.Acceptors)
+		at.Merchant = route.RankOf(b.seed, c.Counterparty, route.SaltMerchant)
+		return b.routes.ChooseAt(ch, w.Provider, w.Region, c.AccRegion, c.Acceptors, at)
 	case route.Gate:
 		if c.Counterparty >= 256 {
 			return nil, sim.ProviderNone
 		}
-		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(c.Counterparty)), sim.ProviderNone
+		return b.routes.LookupAt(ch, w.Provider, w.Region, c.AccRegion, uint8(c.Counterparty), at), sim.ProviderNone
 	case route.Transfer:
 		payee := payeeProvider(c)
 		if payee == sim.ProviderNone {
 			return nil, sim.ProviderNone
 		}
-		return b.routes.Lookup(ch, w.Provider, w.Region, c.AccRegion, uint8(payee)), payee
+		return b.routes.LookupAt(ch, w.Provider, w.Region, c.AccRegion, uint8(payee), at), payee
 	case route.Load:
-		return b.routes.Lookup(ch, w.Provider, w.Region, w.Region, uint8(w.Provider)), sim.ProviderNone
+		return b.routes.LookupAt(ch, w.Provider, w.Region, w.Region, uint8(w.Provider), at), sim.ProviderNone
 	}
 	return nil, sim.ProviderNone
 }
@@ -318,7 +323,14 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 		b.decline(c, w, sink, sim.RouteUnavailable, true)
 		return
 	}
-	debit, rate := c.Amount, int64(0)
+	if r.ReceiverApp != sim.ProviderNone && c.Kind.IsTransfer() && c.PayeeSibling == 0 {
+		// The pilot's receiver scans the sender's code with the sender's
+		// app; a payee who holds no such wallet cannot receive it.
+		b.decline(c, w, sink, sim.RouteUnavailable, true)
+		return
+	}
+	surcharge := foreignCardSurcharge(c, w)
+	debit, rate := c.Amount+surcharge, int64(0)
 	if c.Currency != w.Currency {
 		mid, ok := b.routes.Rate(w.Currency, c.Currency)
 		if !r.FX || !ok {
@@ -330,7 +342,7 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 			b.decline(c, w, sink, sim.FXUnavailable, true)
 			return
 		}
-		debit = sim.SourceFor(c.Amount, rate)
+		debit = sim.SourceFor(c.Amount+surcharge, rate)
 	}
 	if r.MaxAmount > 0 && debit > r.MaxAmount {
 		b.decline(c, w, sink, sim.RouteLimitExceeded, false)
@@ -376,7 +388,10 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
 	if rate != 0 {
 		e.Post(event.Acct(event.AccFX, uint64(w.Currency)), debit, w.Currency)
-		e.Post(event.Acct(event.AccFX, uint64(c.Currency)), -c.Amount, c.Currency)
+		e.Post(event.Acct(event.AccFX, uint64(c.Currency)), -(c.Amount + surcharge), c.Currency)
+	}
+	if surcharge != 0 {
+		e.Post(event.Acct(event.AccProvider, uint64(w.Provider)), surcharge, c.Currency)
 	}
 	mdr := sim.FeeBPS(c.Amount, r.MDRBPS)
 	sw := min(sim.FeeCBPS(c.Amount, r.SwitchCBPS), mdr)
@@ -416,6 +431,9 @@ func (b *Book) green(c *event.Command, w *Wallet) int64 {
 }
 
 func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee sim.Provider, debit, rate int64, sink Sink) {
+	if r.ReceiverApp != sim.ProviderNone && c.PayeeSibling != 0 {
+		payee = r.ReceiverApp
+	}
 	e := b.newEvent(event.TransferDebited, c, w, c.Wallet, b.step(c))
 	e.Route, e.FXRate, e.Peer, e.Hops = r.ID, rate, payee, r.NHops
 	e.LatencyUS = b.latency(c, r)
@@ -425,6 +443,12 @@ func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee 
 
 	o := b.next(c, event.CmdCredit)
 	o.Wallet = c.Counterparty
+	if r.ReceiverApp != sim.ProviderNone && c.PayeeSibling != 0 {
+		// The receiver scanned the code with the sender's app: the money
+		// lands in their wallet of that app (the 2022 pilot: the WeChat
+		// user's Alipay), an on-us transfer for the sender's provider.
+		o.Wallet = c.PayeeSibling
+	}
 	o.Counterparty = c.Wallet
 	o.Route, o.Peer = r.ID, w.Provider
 	o.HeldAmount, o.HeldCurrency, o.FXRate = debit, w.Currency, rate
@@ -538,11 +562,34 @@ func (b *Book) decline(c *event.Command, w *Wallet, sink Sink, reason sim.Reason
 	b.emit(w, sink)
 }
 
+// RescanMS is what trying another wallet costs the consumer: closing one
+// app, opening the next and scanning again [A] (cal:assume.rescan-latency).
+// A payment settled on its k-th fallback carries k rescans in its route
+// latency.
+const RescanMS = 4_000
+
+// foreignCardSurcharge is what a visitor's foreign card pays on top of a
+// scan price (cal:fees.foreign-card): nothing up to RMB 200, 3% of the
+// amount above that, taken by the wallet provider. Other wallets pay none.
+// It is kept apart from the fee postings: it is the consumer's cost, not
+// the merchant's.
+func foreignCardSurcharge(c *event.Command, w *Wallet) int64 {
+	if w.Class != sim.ForeignCard || c.Currency != sim.CNY || (c.Kind != sim.ScanMPM && c.Kind != sim.ScanCPM) {
+		return 0
+	}
+	const free = 200 * 100 // RMB 200 in fen
+	if c.Amount <= free {
+		return 0
+	}
+	return sim.FeeBPS(c.Amount, 300)
+}
+
 // latency samples the route's simulated latency: each hop lognormal, drawn
-// from a hash of the seed and command so it is the same on every machine.
+// from a hash of the seed and command so it is the same on every machine,
+// plus a rescan for each wallet the consumer tried before this one.
 func (b *Book) latency(c *event.Command, r *route.Route) int64 {
 	x := b.seed ^ c.ID*0x9E3779B97F4A7C15 ^ uint64(c.Attempt)<<56
-	total := 0.0
+	total := float64(c.Attempt) * RescanMS
 	for _, h := range r.Hops {
 		if h.LatencyMedian <= 0 {
 			continue

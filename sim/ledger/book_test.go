@@ -166,61 +166,74 @@ func TestDeclineReasons(t *testing.T) {
 	}
 }
 
-// TestTransferPilot: the 2022 pilot's two limits. The cap declines before
-// any money moves; the receiver condition is checked where the receiver
-// is (the credit step) and refunds the sender when it fails.
+// TestTransferPilot: the 2022 pilot (cal:interop.alipay-wechat-pilot-2022).
+// The WeChat user receives by scanning the Alipay sender's code with
+// Alipay, so the money lands in the receiver's Alipay wallet, not their
+// WeChat wallet; the settlement position matches (Alipay to Alipay: no
+// inter-provider position, nothing booked to WeChat). A receiver without
+// Alipay cannot receive; the RMB 2,000 cap declines before money moves.
 func TestTransferPilot(t *testing.T) {
 	table := testPolicy(t)
-	both := uint16(1<<sim.Alipay | 1<<sim.Weixin)
 	cases := []struct {
-		name     string
-		payeeApp uint16
-		amount   int64
-		typ      event.Type
-		reason   sim.Reason
+		name    string
+		sibling uint64 // the payee holder's Alipay wallet (3), or none
+		amount  int64
+		typ     event.Type
+		reason  sim.Reason
 	}{
-		{"receiver scans with alipay", both, 150_000, event.TransferCredited, sim.ReasonNone},
-		{"receiver has no alipay", 1 << sim.Weixin, 150_000, event.TransferCompensated, sim.RouteUnavailable},
-		{"holder apps not recorded", 0, 150_000, event.TransferCompensated, sim.RouteUnavailable},
-		{"at the cap", both, 200_000, event.TransferCredited, sim.ReasonNone},
-		{"over RMB 2,000", both, 200_001, event.PaymentDeclined, sim.RouteLimitExceeded},
+		{"receiver scans with alipay", 3, 150_000, event.TransferCredited, sim.ReasonNone},
+		{"receiver has no alipay", 0, 150_000, event.PaymentDeclined, sim.NoAcceptedWallet},
+		{"at the cap", 3, 200_000, event.TransferCredited, sim.ReasonNone},
+		{"over RMB 2,000", 3, 200_001, event.PaymentDeclined, sim.RouteLimitExceeded},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ws := []walletSpec{{sim.Alipay, 500_000, 1 << sim.Alipay}, {sim.Weixin, 0, tc.payeeApp}}
-			evs, rep := run(t, table, 2, ws, transfer(1, 1, 2, sim.Weixin, tc.amount))
+			both := uint16(1<<sim.Alipay | 1<<sim.Weixin)
+			ws := []walletSpec{{sim.Alipay, 500_000, 1 << sim.Alipay}, {sim.Weixin, 7_000, both}, {sim.Alipay, 1_000, both}}
+			pay := transfer(1, 1, 2, sim.Weixin, tc.amount)
+			pay.PayeeSibling = tc.sibling
+			evs, rep := run(t, table, 2, ws, pay)
 			o := outcome(t, evs, 1)
 			if o.Type != tc.typ || o.Reason != tc.reason {
 				t.Fatalf("outcome %s %s, want %s %s", o.Type, o.Reason, tc.typ, tc.reason)
 			}
-			if rep.Unaccepted != 0 {
-				t.Fatalf("the pilot route exists: the payment was accepted, audit says unaccepted %d", rep.Unaccepted)
+			wantUnaccepted := int64(0)
+			if tc.reason == sim.NoAcceptedWallet {
+				wantUnaccepted = 1
 			}
+			if rep.Unaccepted != wantUnaccepted {
+				t.Fatalf("audit unaccepted %d, want %d", rep.Unaccepted, wantUnaccepted)
+			}
+			balance := map[uint64]int64{1: 500_000, 2: 7_000, 3: 1_000}
 			var debit *event.Event
 			for i := range evs {
+				if evs[i].Wallet != 0 {
+					balance[evs[i].Wallet] = evs[i].BalanceAfter
+				}
 				if evs[i].Type == event.TransferDebited {
 					debit = &evs[i]
 				}
 			}
+			if balance[2] != 7_000 {
+				t.Fatalf("the receiver's WeChat wallet moved to %d: the pilot's money never lands in WeChat", balance[2])
+			}
 			if tc.typ == event.PaymentDeclined {
-				if debit != nil {
-					t.Fatal("a transfer over the cap was debited")
+				if debit != nil || balance[1] != 500_000 {
+					t.Fatal("a declined pilot transfer was debited")
 				}
 				return
 			}
-			if debit == nil || debit.Peer != sim.Weixin || debit.Hops != 3 {
-				t.Fatalf("debit %+v: want peer weixin, 3 hops", debit)
+			if o.Wallet != 3 || balance[3] != 1_000+tc.amount || balance[1] != 500_000-tc.amount {
+				t.Fatalf("credited wallet %d; balances %v: want the receiver's Alipay (3) +%d", o.Wallet, balance, tc.amount)
 			}
-			if o.Peer != map[event.Type]sim.Provider{event.TransferCredited: sim.Alipay, event.TransferCompensated: sim.Weixin}[o.Type] {
-				t.Fatalf("%s peer %s", o.Type, o.Peer)
+			if debit == nil || debit.Peer != sim.Alipay || debit.Hops != 3 {
+				t.Fatalf("debit %+v: want peer alipay (the receiver's app), 3 hops", debit)
 			}
-			flows := a(t, evs).Settlement(24 * 3600 * 1000)
-			if tc.typ == event.TransferCredited {
-				if len(flows) != 1 || flows[0].From != "alipay" || flows[0].To != "weixin" || flows[0].Net != tc.amount {
-					t.Fatalf("settlement %+v: want alipay owes weixin %d", flows, tc.amount)
-				}
-			} else if len(flows) != 0 {
-				t.Fatalf("a refunded transfer settled: %+v", flows)
+			if o.Peer != sim.Alipay {
+				t.Fatalf("credit peer %s, want alipay", o.Peer)
+			}
+			if flows := a(t, evs).Settlement(24 * 3600 * 1000); len(flows) != 0 {
+				t.Fatalf("settlement %+v: an Alipay-to-Alipay credit owes no one", flows)
 			}
 		})
 	}

@@ -62,7 +62,7 @@ func (w *Wallet) Apply(e *event.Event) error {
 		if w.Open {
 			return fmt.Errorf("wallet %d: opened twice", e.Wallet)
 		}
-		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: e.Region.Home(), Class: e.Class, Open: true, Apps: e.Apps}
+		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: sim.WalletCurrency(e.Provider, e.Region), Class: e.Class, Open: true, Apps: e.Apps}
 	} else if !w.Open {
 		return fmt.Errorf("wallet %d: event %d before the wallet was opened", e.Wallet, e.ID)
 	}

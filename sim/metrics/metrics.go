@@ -158,7 +158,7 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 	fb := counterVec("payment_fallbacks_total", "Wallet attempts declined before the consumer's next wallet tried the payment (multi-homing fallback), by kind, policy and reason.", "kind", "policy", "reason")
 	lat := histVec("payment_latency_seconds", "End-to-end latency of payments processed in this process, command written to outcome appended, by kind.", latencyBuckets, "kind")
 	rl := histVec("route_latency_seconds", "Simulated route latency of settled payments and transfer debits, by kind.", routeBuckets, "kind")
-	co2 := counterVec("co2_grams_total", "Ant Forest green energy earned by settled payments, grams of CO2e, by kind.", "kind", "policy")
+	co2 := counterVec("green_energy_points_total", "Ant Forest green-energy points (its method, not certified CO2) credited to settled payments, by kind.", "kind", "policy")
 	fx := counterVec("fx_conversions_total", "Payments and transfers settled through an FX conversion, by kind.", "kind", "policy")
 	for _, k := range sim.PaymentKinds() {
 		ks := k.String()

@@ -142,7 +142,7 @@ func TestMetricsAgreeWithAudit(t *testing.T) {
 	if got := sumBy(t, fams, "walletsim_payments_total", "policy")[pol.Name]; got != float64(sum.Payments.Attempted) {
 		t.Errorf("payments under policy %s: metrics %v, audit %d attempted", pol.Name, got, sum.Payments.Attempted)
 	}
-	co2 := sumBy(t, fams, "walletsim_co2_grams_total", "kind")
+	co2 := sumBy(t, fams, "walletsim_green_energy_points_total", "kind")
 	for k, g := range sum.Carbon.ByKind {
 		if co2[k] != float64(g) {
 			t.Errorf("co2 %s: metrics %v, audit %d", k, co2[k], g)

@@ -3,6 +3,7 @@ package route
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -57,6 +58,23 @@ type Rule struct {
 	ReceiverApp  string   `mapstructure:"receiver_app"` // transfers: the app the payee must scan with
 	Deny         bool     `mapstructure:"deny"`         // an explicit "no" that stops later rules matching
 	Note         string   `mapstructure:"note"`         // the calibration row the rule stands on
+	// Rollout, when set, limits the rule to the share of payer wallets and
+	// of merchants (their codes or scanners) the step had reached by the
+	// policy's date: WeChat and QuickPass scanned each other's codes in the
+	// provincial capitals first (2021), 23 and later about 30 bank apps
+	// took part, the 2022 transfer pilot was open to selected senders
+	// only. Outside the rollout the cell falls through to later rules.
+	Rollout *Rollout `mapstructure:"rollout"`
+}
+
+// Rollout is the reach of one step as data. A share omitted is 1 (all).
+// Wallets and merchants are ordered once, by Rank (a hash of the seed and
+// their ID), and a step reaching share s takes the first s of them: a later
+// era that widens the share keeps everyone the earlier one reached, so
+// acceptance cannot fall when a rollout grows.
+type Rollout struct {
+	Wallets   *float64 `mapstructure:"wallets"`
+	Merchants *float64 `mapstructure:"merchants"`
 }
 
 // maxHops bounds a route's legs; events record the count in a byte.
@@ -138,7 +156,8 @@ func Compile(p *Policy) (*Table, error) {
 			}
 		}
 	}
-	decided := make([]bool, int(NumChannels)*int(sim.NumProviders)*int(sim.NumRegions)*int(sim.NumRegions)*numAcceptors)
+	chains := make([][]link, int(NumChannels)*int(sim.NumProviders)*int(sim.NumRegions)*int(sim.NumRegions)*numAcceptors)
+	closed := make([]bool, len(chains))
 	// One Route per (rule, clearing) so that fees and caps travel with it.
 	for i, r := range p.Rules {
 		where := fmt.Sprintf("rules[%d]", i)
@@ -179,6 +198,18 @@ func Compile(p *Policy) (*Table, error) {
 			if app, err = sim.ParseProvider(r.ReceiverApp); err != nil {
 				return nil, fmt.Errorf("%s.receiver_app: %w", where, err)
 			}
+			// The receiver scans the sender's code with the sender's app
+			// and the money lands in their wallet of it: only senders of
+			// that app can use such a rule.
+			for _, pp := range payers {
+				if pp != app {
+					return nil, fmt.Errorf("%s.receiver_app: %s receivers scan with the sender's app, so payers must be [%s], not %s", where, app, app, pp)
+				}
+			}
+		}
+		reach, err := rolloutReach(r.Rollout)
+		if err != nil {
+			return nil, fmt.Errorf("%s.rollout.%w", where, err)
 		}
 		var id uint16
 		if r.Deny {
@@ -214,18 +245,65 @@ func Compile(p *Policy) (*Table, error) {
 						if a == selfAcceptor {
 							a = uint8(pp)
 						}
-						// First matching rule wins, a Deny included.
-						if k := key(ch, pp, pr, ar, a); !decided[k] {
-							decided[k] = true
-							t.cells[ch][pp][pr][ar][a] = id
+						// First matching rule wins, a Deny included; a
+						// rule with a partial rollout decides only the
+						// wallets and merchants it reaches, so the cell
+						// keeps listening to later rules for the rest.
+						if k := key(ch, pp, pr, ar, a); !closed[k] {
+							reach.route = id
+							chains[k] = append(chains[k], reach)
+							closed[k] = reach.full()
 						}
 					}
 				}
 			}
 		}
 	}
-	t.buildBest()
+	t.flatten(chains)
 	return t, nil
+}
+
+// rolloutReach turns a rule's rollout into thresholds on Rank.
+func rolloutReach(r *Rollout) (link, error) {
+	l := link{wallets: fullReach, merchants: fullReach}
+	if r == nil {
+		return l, nil
+	}
+	for _, f := range []struct {
+		name string
+		v    *float64
+		out  *uint32
+	}{{"wallets", r.Wallets, &l.wallets}, {"merchants", r.Merchants, &l.merchants}} {
+		if f.v == nil {
+			continue
+		}
+		if !(*f.v > 0 && *f.v <= 1) {
+			return l, fmt.Errorf("%s: share %v must be within (0, 1]", f.name, *f.v)
+		}
+		*f.out = uint32(math.Round(*f.v * fullReach))
+	}
+	return l, nil
+}
+
+// flatten lays every cell's chain end to end in t.links.
+func (t *Table) flatten(chains [][]link) {
+	t.links = []link{{}}
+	k := 0
+	for ch := range t.cells {
+		for p := range t.cells[ch] {
+			for pr := range t.cells[ch][p] {
+				for ar := range t.cells[ch][p][pr] {
+					for a := range t.cells[ch][p][pr][ar] {
+						if c := chains[k]; len(c) > 0 {
+							t.cells[ch][p][pr][ar][a] = cell{start: uint32(len(t.links)), n: uint8(min(len(c), 255))}
+							t.links = append(t.links, c[:min(len(c), 255)]...)
+						}
+						k++
+					}
+				}
+			}
+		}
+	}
 }
 
 func key(ch Channel, p sim.Provider, pr, ar sim.Region, a uint8) int {
@@ -259,33 +337,6 @@ func (t *Table) better(a, b uint16) bool {
 		return a3 < b3
 	}
 	return a4 < b4
-}
-
-// buildBest precomputes every multi-code decision, so that at run time a
-// merchant's bit set of codes is an index, not a search over its codes.
-func (t *Table) buildBest() {
-	for p := sim.Provider(0); p < sim.NumProviders; p++ {
-		for pr := sim.Region(0); pr < sim.NumRegions; pr++ {
-			for ar := sim.Region(0); ar < sim.NumRegions; ar++ {
-				for mask := 1; mask < maskSize; mask++ {
-					var bm, bc choice
-					for a := 0; a < int(sim.NumProviders); a++ {
-						if mask&(1<<a) == 0 {
-							continue
-						}
-						if id := t.cells[MPM][p][pr][ar][a]; id != 0 && t.better(id, bm.route) {
-							bm = choice{id, uint8(a)}
-						}
-						if id := t.cells[CPM][p][pr][ar][a]; id != 0 && t.better(id, bc.route) {
-							bc = choice{id, uint8(a)}
-						}
-					}
-					t.bestMPM[p][pr][ar][mask] = bm
-					t.bestCPM[p][pr][ar][mask] = bc
-				}
-			}
-		}
-	}
 }
 
 func parsePair(s string) (sim.Currency, sim.Currency, error) {
@@ -326,7 +377,7 @@ func providerSet(names []string) ([]sim.Provider, error) {
 
 func regionSet(names []string) ([]sim.Region, error) {
 	if len(names) == 0 {
-		return []sim.Region{sim.CN, sim.HK}, nil
+		return sim.Regions(), nil
 	}
 	var out []sim.Region
 	for _, n := range names {

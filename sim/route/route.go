@@ -6,6 +6,7 @@ package route
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/walletsim/walletsim/sim"
 )
@@ -142,27 +143,61 @@ func (r *Route) MedianLatencyMS() float64 {
 
 const numAcceptors = 16 // providers and operators both fit below 16
 
-// maskSize is the number of acceptor bit sets a multi-code merchant can
-// offer: one bit per provider.
+// maskSize bounds the acceptor bit sets a multi-code merchant can offer:
+// one bit per provider.
 const maskSize = 1 << sim.NumProviders
 
-// choice is a precomputed multi-code decision: the route and the acceptor
-// (code scheme or scanner network) it goes through.
-type choice struct {
-	route    uint16
-	acceptor uint8
+// fullReach is a rollout that reaches everyone: every Rank is below it.
+const fullReach = 1 << 16
+
+// link is one rule's say in a cell: its route (0 = deny) for the wallets
+// and merchants whose Rank falls below the thresholds.
+type link struct {
+	route              uint16
+	wallets, merchants uint32
 }
 
+func (l link) full() bool { return l.wallets == fullReach && l.merchants == fullReach }
+
+// cell is a run of links in Table.links, in rule order.
+type cell struct {
+	start uint32
+	n     uint8
+}
+
+// Rank places a payer wallet and a merchant in the order rollouts reach
+// them (see Rollout): 0 is reached by every step, 65535 only by a full one.
+type Rank struct {
+	Wallet, Merchant uint16
+}
+
+// RankOf is the rollout position of an ID: a hash of the seed and the ID,
+// so that a rollout's reach is spread over providers, regions and
+// merchant kinds, and is the same on every machine and in every run of the
+// seed. salt separates wallets from merchants.
+func RankOf(seed, id, salt uint64) uint16 {
+	x := seed ^ (id+salt)*0x9E3779B97F4A7C15
+	x ^= x >> 30
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 27
+	x *= 0x94D049BB133111EB
+	x ^= x >> 31
+	return uint16(x >> 48)
+}
+
+// Salts of RankOf.
+const (
+	SaltWallet   = 0x77616c6c6574
+	SaltMerchant = 0x6d65726368
+)
+
 // Table is a compiled policy. Index order: channel, payer provider, payer
-// region, acceptor region, acceptor. The zero entry means "not accepted".
+// region, acceptor region, acceptor. An empty cell means "not accepted".
 type Table struct {
 	Name   string
 	Routes []Route // Routes[0] is the empty "no route"
-	cells  [NumChannels][sim.NumProviders][sim.NumRegions][sim.NumRegions][numAcceptors]uint16
-	// best is the route chosen when a merchant shows several codes (or has
-	// scanners for several networks): indexed by the bit set of acceptors.
-	bestMPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][maskSize]choice
-	bestCPM [sim.NumProviders][sim.NumRegions][sim.NumRegions][maskSize]choice
+	cells  [NumChannels][sim.NumProviders][sim.NumRegions][sim.NumRegions][numAcceptors]cell
+	links  []link
 	// Rates holds mid FX rates (sim.RateScale fixed point): Rates[from][to].
 	Rates [sim.NumCurrencies][sim.NumCurrencies]int64
 	// SettleCycleMS is the settlement cycle: net positions between
@@ -171,22 +206,41 @@ type Table struct {
 	SettleCycleMS int64
 }
 
+// find walks a cell's links: the first whose rollout reaches at decides.
+func (t *Table) find(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, acceptor uint8, at Rank) uint16 {
+	c := t.cells[ch][payer][payerRegion][accRegion][acceptor]
+	for _, l := range t.links[c.start : c.start+uint32(c.n)] {
+		if uint32(at.Wallet) < l.wallets && uint32(at.Merchant) < l.merchants {
+			return l.route
+		}
+	}
+	return 0
+}
+
+func (t *Table) inRange(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region) bool {
+	return ch < NumChannels && payer < sim.NumProviders && payerRegion < sim.NumRegions && accRegion < sim.NumRegions
+}
+
 // Lookup returns the route for one acceptor, or nil when the policy does not
-// accept the pair.
+// accept the pair, for a wallet and merchant every rollout reaches.
 func (t *Table) Lookup(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, acceptor uint8) *Route {
-	if ch >= NumChannels || payer >= sim.NumProviders || payerRegion >= sim.NumRegions || accRegion >= sim.NumRegions || acceptor >= numAcceptors {
+	return t.LookupAt(ch, payer, payerRegion, accRegion, acceptor, Rank{})
+}
+
+// LookupAt is Lookup for a wallet and merchant at a rollout rank.
+func (t *Table) LookupAt(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, acceptor uint8, at Rank) *Route {
+	if !t.inRange(ch, payer, payerRegion, accRegion) || acceptor >= numAcceptors {
 		return nil
 	}
-	id := t.cells[ch][payer][payerRegion][accRegion][acceptor]
-	if id == 0 {
-		return nil
+	if id := t.find(ch, payer, payerRegion, accRegion, acceptor, at); id != 0 {
+		return &t.Routes[id]
 	}
-	return &t.Routes[id]
+	return nil
 }
 
 // Best returns the route a wallet takes to pay a merchant that offers the
 // acceptors in mask (bit i = provider i), preferring the cheapest route with
-// the fewest hops (decided at compile time). ch is MPM or CPM.
+// the fewest hops. ch is MPM or CPM.
 func (t *Table) Best(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, mask uint16) *Route {
 	r, _ := t.Choose(ch, payer, payerRegion, accRegion, mask)
 	return r
@@ -196,22 +250,28 @@ func (t *Table) Best(ch Channel, payer sim.Provider, payerRegion, accRegion sim.
 // code scheme or scanner network that takes the payment, whose provider
 // acquires it (settlement is between the payer's provider and it).
 func (t *Table) Choose(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, mask uint16) (*Route, sim.Provider) {
-	if payer >= sim.NumProviders || payerRegion >= sim.NumRegions || accRegion >= sim.NumRegions || mask >= maskSize {
+	return t.ChooseAt(ch, payer, payerRegion, accRegion, mask, Rank{})
+}
+
+// ChooseAt is Choose for a wallet and merchant at a rollout rank. It looks
+// at each code the merchant offers (at most one per provider): a few array
+// reads, nothing allocated.
+func (t *Table) ChooseAt(ch Channel, payer sim.Provider, payerRegion, accRegion sim.Region, mask uint16, at Rank) (*Route, sim.Provider) {
+	if (ch != MPM && ch != CPM) || !t.inRange(ch, payer, payerRegion, accRegion) || mask >= maskSize {
 		return nil, sim.ProviderNone
 	}
-	var c choice
-	switch ch {
-	case MPM:
-		c = t.bestMPM[payer][payerRegion][accRegion][mask]
-	case CPM:
-		c = t.bestCPM[payer][payerRegion][accRegion][mask]
-	default:
+	var best uint16
+	var acc sim.Provider
+	for m := mask; m != 0; m &= m - 1 {
+		a := uint8(bits.TrailingZeros16(m))
+		if id := t.find(ch, payer, payerRegion, accRegion, a, at); id != 0 && t.better(id, best) {
+			best, acc = id, sim.Provider(a)
+		}
+	}
+	if best == 0 {
 		return nil, sim.ProviderNone
 	}
-	if c.route == 0 {
-		return nil, sim.ProviderNone
-	}
-	return &t.Routes[c.route], sim.Provider(c.acceptor)
+	return &t.Routes[best], acc
 }
 
 // Rate returns the mid rate to convert from into to, and whether one exists.

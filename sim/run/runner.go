@@ -231,7 +231,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		Events:     Events{Written: rep.Events, Digest: rep.Digest},
 		Invariants: rep.Invariants,
 		DurationS:  elapsed.Seconds(),
-		Carbon:     Carbon{GramsCO2e: rep.CarbonGrams, ByKind: rep.CarbonByKind},
+		Carbon:     NewCarbon(rep.CarbonGrams, rep.RidePoints, rep.RidesElsewhere, rep.CarbonByKind),
 		Engine:     EngineInfo{Partitions: o.Partitions, Wallets: rep.Wallets},
 	}
 	for k, c := range rep.ByKind {

@@ -98,10 +98,32 @@ type Settlement struct {
 	Positions []audit.Position `json:"positions"`
 }
 
-// Carbon is Ant Forest green energy earned.
+// Carbon is green energy in Ant Forest's green-energy points: its method
+// (5 per offline payment or e-receipt, 80 per bus ride, 52 per metro
+// ride; cal:carbon.ant-forest), not certified CO2, and more is better.
+//
+// Points is what the wallets credit. A ride declined at a QR gate is still
+// taken, paid another way (Octopus), so the counterfactual rule counts
+// rides whatever pays for them: CounterfactualPoints adds the declined
+// rides back, and PolicyPoints leaves rides out altogether, keeping the
+// paperless payments and e-receipts a policy can actually change. Compare
+// policies on PolicyPoints.
 type Carbon struct {
-	GramsCO2e int64            `json:"grams_co2e"`
-	ByKind    map[string]int64 `json:"by_kind"`
+	Unit                 string           `json:"unit"`
+	Points               int64            `json:"green_energy_points"`
+	ByKind               map[string]int64 `json:"by_kind"`
+	RidesPaidOtherwise   int64            `json:"rides_paid_otherwise_points"`
+	CounterfactualPoints int64            `json:"counterfactual_points"`
+	PolicyPoints         int64            `json:"policy_points"`
+}
+
+// CarbonUnit names the unit wherever green energy is shown.
+const CarbonUnit = "Ant Forest green-energy points (not certified CO2)"
+
+// NewCarbon applies the counterfactual rule to what the audit counted.
+func NewCarbon(points, ridePoints, ridesElsewhere int64, byKind map[string]int64) Carbon {
+	return Carbon{Unit: CarbonUnit, Points: points, ByKind: byKind, RidesPaidOtherwise: ridesElsewhere,
+		CounterfactualPoints: points + ridesElsewhere, PolicyPoints: points - ridePoints}
 }
 
 // EngineInfo records how the run was executed.
@@ -159,7 +181,7 @@ func (s *Summary) WriteTable(w io.Writer) {
 	if s.DeadLetters > 0 || s.Retries > 0 {
 		fmt.Fprintf(tw, "faults\t%d dead letters, %d write retries\n", s.DeadLetters, s.Retries)
 	}
-	fmt.Fprintf(tw, "carbon\t%d g CO2e green energy\n", s.Carbon.GramsCO2e)
+	fmt.Fprintf(tw, "green energy\t%d Ant Forest points (not CO2); %d from paperless payments (the policy's), %d from rides paid otherwise\n", s.Carbon.Points, s.Carbon.PolicyPoints, s.Carbon.RidesPaidOtherwise)
 	tw.Flush()
 }
 

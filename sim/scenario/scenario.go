@@ -48,8 +48,10 @@ type Scenario struct {
 	// PayerRegions weighs where payers come from (all kinds but transit).
 	PayerRegions map[string]float64 `mapstructure:"payer_regions" json:"payer_regions"`
 	// CrossBorder is, per payer region, the share of scan payments made at
-	// a merchant of the other region.
-	CrossBorder map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
+	// a merchant of another region: CrossBorderTo's (by default CN pays in
+	// HK; HK, MO and INTL visitors pay on the mainland).
+	CrossBorder   map[string]float64 `mapstructure:"cross_border" json:"cross_border,omitempty"`
+	CrossBorderTo map[string]string  `mapstructure:"cross_border_to" json:"cross_border_to,omitempty"`
 	// CrossBorderAmounts is, per payer region, the amount distribution of
 	// its cross-border scan payments (cal:crossborder.hk-in-shenzhen-2023: Hong Kong
 	// residents spend more per payment in Shenzhen than at home); a region
@@ -66,6 +68,12 @@ type Scenario struct {
 	Faults Faults `mapstructure:"faults" json:"faults,omitempty"`
 	// Attack shapes `walletsim attack` runs of this scenario (attack.go).
 	Attack Attack `mapstructure:"attack" json:"attack,omitempty"`
+	// Fallback is what a consumer does when their wallet cannot pay.
+	Fallback Fallback `mapstructure:"fallback" json:"fallback,omitempty"`
+	// Compare lists the policies `walletsim compare SCENARIO` runs when no
+	// --policy is given, in the order of their columns (date order for
+	// interop-eras).
+	Compare []string `mapstructure:"compare" json:"compare,omitempty"`
 	// Departs lists the source rows this scenario deliberately does not
 	// follow, each with its reason: the calibration report shows those
 	// rows as "departs" instead of checking them.
@@ -88,6 +96,13 @@ func (s *Scenario) DepartsFrom(id string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// Fallback is what a consumer does when their wallet cannot pay.
+type Fallback struct {
+	// GiveUp is the chance that a consumer stops at each further wallet
+	// instead of scanning again [A] (cal:assume.fallback-giveup).
+	GiveUp float64 `mapstructure:"give_up" json:"give_up,omitempty"`
 }
 
 // Faults are broker-side faults for the embedded broker.
@@ -125,6 +140,10 @@ type Population struct {
 	Classes map[string]map[string]float64 `mapstructure:"classes" json:"classes"`
 	// InitialBalance in the wallet's home currency.
 	InitialBalance Dist `mapstructure:"initial_balance" json:"initial_balance"`
+	// Multihoming per region is the share of consumers holding both big
+	// wallets, Alipay and Weixin (cal:market.multihoming: at least 47% in
+	// 2017, at least 77% in 2023); 0 = holdings independent.
+	Multihoming map[string]float64 `mapstructure:"multihoming" json:"multihoming,omitempty"`
 }
 
 // Merchants is the merchant population.
@@ -138,6 +157,18 @@ type Merchants struct {
 	Scanners map[string]map[string]float64 `mapstructure:"scanners" json:"scanners"`
 	// StaticShare is the share of merchants with static (printed) codes.
 	StaticShare float64 `mapstructure:"static_share" json:"static_share"`
+	// Eras are code mixes by date: the last era whose From is not after
+	// the scenario's start replaces Codes and Scanners (regions it names),
+	// so a 2017 scenario shows 2017's codes and a 2024 one aggregated ones.
+	Eras []CodeEra `mapstructure:"eras" json:"eras,omitempty"`
+}
+
+// CodeEra is the merchant code mix from a date on.
+type CodeEra struct {
+	From     string                        `mapstructure:"from" json:"from"` // YYYY-MM-DD
+	Codes    map[string]map[string]float64 `mapstructure:"codes" json:"codes,omitempty"`
+	Scanners map[string]map[string]float64 `mapstructure:"scanners" json:"scanners,omitempty"`
+	Note     string                        `mapstructure:"note" json:"note,omitempty"`
 }
 
 // Transit is the transit traffic.
@@ -159,6 +190,9 @@ type Compiled struct {
 	Kinds     []sim.Kind
 	KindShare []float64
 	Phases    []CompiledPhase
+	// Codes and Scanners are the merchant mixes in force at the start
+	// (Merchants.Eras applied).
+	Codes, Scanners map[string]map[string]float64
 }
 
 // CompiledPhase is a Phase in milliseconds from the start.
@@ -284,6 +318,16 @@ func Compile(s *Scenario) (*Compiled, error) {
 			bad("cross_border."+r, "share %v must be within 0-1", v)
 		}
 	}
+	for _, r := range sortedKeys(s.CrossBorderTo) {
+		from, err1 := sim.ParseRegion(r)
+		to, err2 := sim.ParseRegion(s.CrossBorderTo[r])
+		if err1 != nil || err2 != nil || from == to {
+			bad("cross_border_to."+r, "want two different regions (CN, HK, MO), got %s -> %q", r, s.CrossBorderTo[r])
+		}
+	}
+	if !(s.Fallback.GiveUp >= 0 && s.Fallback.GiveUp <= 1) {
+		bad("fallback.give_up", "share %v must be within 0-1", s.Fallback.GiveUp)
+	}
 	if !(s.EReceipts >= 0 && s.EReceipts <= 1) {
 		bad("e_receipts", "share %v must be within 0-1", s.EReceipts)
 	}
@@ -359,8 +403,39 @@ func Compile(s *Scenario) (*Compiled, error) {
 			}
 		}
 	}
+	for _, r := range sortedKeys(p.Multihoming) {
+		key := "population.multihoming." + r
+		reg, err := sim.ParseRegion(r)
+		if err != nil {
+			bad(key, "%v", err)
+			continue
+		}
+		v := p.Multihoming[r]
+		if !(v >= 0 && v <= 1) {
+			bad(key, "share %v must be within 0-1", v)
+			continue
+		}
+		var nc, na, nw int64
+		for k, n := range p.Consumers {
+			if rr, _ := sim.ParseRegion(k); rr == reg {
+				nc = n
+			}
+		}
+		for k, ws := range p.Wallets {
+			if rr, _ := sim.ParseRegion(k); rr == reg {
+				na, nw = ws["alipay"], ws["weixin"]
+			}
+		}
+		// Scaled scenarios round counts: allow 1% of the consumers of
+		// slack (the generator clamps into the feasible range).
+		nb, slack := int64(math.Round(v*float64(nc))), nc/100+1
+		if nb > min(na, nw)+slack || na+nw-nb > nc+slack {
+			bad(key, "%v of %d consumers (%d) cannot hold both with %d alipay and %d weixin wallets: need both <= min(alipay, weixin) and alipay + weixin - both <= consumers", v, nc, nb, na, nw)
+		}
+	}
 	// Merchants.
 	m := &s.Merchants
+	c.Codes, c.Scanners = applyCodeEras(m, start, bad)
 	for _, r := range sortedKeys(m.Count) {
 		if _, err := sim.ParseRegion(r); err != nil {
 			bad("merchants.count."+r, "%v", err)
@@ -403,6 +478,60 @@ func Compile(s *Scenario) (*Compiled, error) {
 	return c, nil
 }
 
+// CrossTo is where each payer region's cross-border scans go: the
+// scenario's cross_border_to over the defaults (mainland consumers cross
+// to Hong Kong; Hong Kong and Macau residents and inbound visitors pay on
+// the mainland, cal:crossborder.saturday-2024).
+func (c *Compiled) CrossTo() [sim.NumRegions]sim.Region {
+	to := [sim.NumRegions]sim.Region{sim.CN: sim.HK, sim.HK: sim.CN, sim.MO: sim.CN, sim.INTL: sim.CN}
+	for k, v := range c.CrossBorderTo {
+		from, _ := sim.ParseRegion(k)
+		dst, _ := sim.ParseRegion(v)
+		if from.Valid() && dst.Valid() {
+			to[from] = dst
+		}
+	}
+	return to
+}
+
+// applyCodeEras is the merchants' code and scanner mixes in force at
+// start: the scenario's, region by region replaced by the latest era that
+// has begun. Eras must be in date order. The scenario is not changed.
+func applyCodeEras(m *Merchants, start time.Time, bad func(string, string, ...any)) (codes, scanners map[string]map[string]float64) {
+	codes, scanners = map[string]map[string]float64{}, map[string]map[string]float64{}
+	for r, mix := range m.Codes {
+		codes[r] = mix
+	}
+	for r, mix := range m.Scanners {
+		scanners[r] = mix
+	}
+	last := ""
+	for i, e := range m.Eras {
+		key := fmt.Sprintf("merchants.eras[%d]", i)
+		d, err := time.Parse("2006-01-02", e.From)
+		if err != nil {
+			bad(key+".from", "%q is not a date (YYYY-MM-DD)", e.From)
+			continue
+		}
+		if e.From <= last {
+			bad(key+".from", "%s is not after the era before it (%s): list eras in date order", e.From, last)
+		}
+		last = e.From
+		checkCodeSets(bad, key+".codes", e.Codes)
+		checkCodeSets(bad, key+".scanners", e.Scanners)
+		if d.After(start) {
+			continue
+		}
+		for r, mix := range e.Codes {
+			codes[r] = mix
+		}
+		for r, mix := range e.Scanners {
+			scanners[r] = mix
+		}
+	}
+	return codes, scanners
+}
+
 func maxMultiplier(ps []Phase) float64 {
 	m := 1.0
 	for _, p := range ps {
@@ -428,7 +557,7 @@ func checkDist(bad func(string, string, ...any), key string, d Dist) {
 
 func checkRegionWeights(bad func(string, string, ...any), key string, w map[string]float64, required bool) {
 	if required && len(w) == 0 {
-		bad(key, "empty: weigh CN and/or HK")
+		bad(key, "empty: weigh CN, HK, MO and/or INTL")
 	}
 	for _, r := range sortedKeys(w) {
 		if _, err := sim.ParseRegion(r); err != nil {

@@ -23,7 +23,7 @@ func TestCompileCrossBorderAmounts(t *testing.T) {
 	}{
 		{"valid", map[string]Dist{"HK": {Median: 109, Sigma: 1.1}}, ""},
 		{"lower-case region (viper lowercases keys)", map[string]Dist{"hk": {Median: 109, Sigma: 1.1}}, ""},
-		{"unknown region", map[string]Dist{"MO": {Median: 109, Sigma: 1.1}}, "cross_border_amounts.MO: unknown region"},
+		{"unknown region", map[string]Dist{"TW": {Median: 109, Sigma: 1.1}}, "cross_border_amounts.TW: unknown region"},
 		{"no median", map[string]Dist{"HK": {Sigma: 1.1}}, "cross_border_amounts.HK.median"},
 		{"bad sigma", map[string]Dist{"HK": {Median: 1, Sigma: -1}}, "cross_border_amounts.HK.sigma"},
 	} {

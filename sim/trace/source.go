@@ -84,7 +84,7 @@ func (s *Source) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 			id := uint64(i + 1)
 			buf = append(buf, event.Command{
 				Type: event.CmdOpenWallet, ID: gen.OpenIDBase + id, Wallet: id, SimTime: s.t.StartMS,
-				Kind: sim.Open, Amount: w.Balance, Currency: w.Region.Home(),
+				Kind: sim.Open, Amount: w.Balance, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class,
 			})
 		}

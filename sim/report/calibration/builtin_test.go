@@ -174,8 +174,8 @@ func TestCarbonMatchesAntForest(t *testing.T) {
 			t.Errorf("carbon by kind %s = %d g, Ant Forest figures give %d g", k, got.ByKind[k], v)
 		}
 	}
-	if got.GramsCO2e != total || credited != total {
-		t.Errorf("carbon = %d g (events credit %d g), Ant Forest figures give %d g", got.GramsCO2e, credited, total)
+	if got.Points != total || credited != total {
+		t.Errorf("green energy = %d points (events credit %d), Ant Forest figures give %d", got.Points, credited, total)
 	}
 	if want["transit"] == 0 || want["scan_mpm"] == 0 {
 		t.Fatalf("no green rides or scans to check: %v", want)

@@ -499,11 +499,13 @@ func newTargets(sc *scenario.Compiled) *targets {
 	t.crossAmt = byRegion(sc.CrossBorderAmounts)
 	payer := byRegion(sc.PayerRegions)
 	tot := 0.0
+	crossTo := sc.CrossTo()
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
-		other := 3 - r
+		other := crossTo[r]
 		// As gen.payment: a cross-border draw falls back to the home
-		// region when the other has no merchants; a draw with no merchant
-		// at all fails and the whole payment is redrawn.
+		// region when the other has no merchants; a home draw in a region
+		// without merchants (visitors) crosses; a draw with no merchant at
+		// all fails and the whole payment is redrawn.
 		pCross, pOwn := 0.0, 0.0
 		if merchants[other] > 0 {
 			pCross = t.crossRaw[r]
@@ -512,6 +514,8 @@ func newTargets(sc *scenario.Compiled) *targets {
 		}
 		if merchants[r] > 0 {
 			pOwn += 1 - t.crossRaw[r]
+		} else if merchants[other] > 0 {
+			pCross += 1 - t.crossRaw[r]
 		}
 		hasWallets := false
 		for _, v := range t.pref[r] {

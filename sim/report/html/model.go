@@ -89,8 +89,9 @@ type RunReport struct {
 
 	DeclinesByReason map[string]int64 `json:"declines_by_reason,omitempty"`
 	PaymentsByKind   []KindCount      `json:"payments_by_kind,omitempty"`
-	// CO2GramsByKind is the estimated CO2 of the payments of each kind, in grams.
-	CO2GramsByKind map[string]int64 `json:"co2_grams_by_kind,omitempty"`
+	// GreenPointsByKind is the Ant Forest green-energy points (not CO2)
+	// credited to the payments of each kind.
+	GreenPointsByKind map[string]int64 `json:"green_points_by_kind,omitempty"`
 
 	Invariants []Invariant `json:"invariants,omitempty"`
 	Tables     []Table     `json:"tables,omitempty"`
@@ -132,8 +133,9 @@ type CompareReport struct {
 	DeclinesByReason map[string]map[string]int64 `json:"declines_by_reason,omitempty"`
 	// Fees are drawn as one chart per currency: parties by policy.
 	Fees []Fee `json:"fees,omitempty"`
-	// CO2Grams is policy -> estimated grams of CO2.
-	CO2Grams map[string]int64 `json:"co2_grams,omitempty"`
+	// GreenPoints is policy -> Ant Forest green-energy points (not CO2)
+	// of what the policy changes (rides counted either way).
+	GreenPoints map[string]int64 `json:"green_points,omitempty"`
 
 	// Settlement is the net position of each party at settlement.
 	Settlement Table `json:"settlement"`

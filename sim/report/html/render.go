@@ -210,7 +210,7 @@ func WriteRun(w io.Writer, r RunReport) error {
 	}
 	b.Payments = barChart{Label: "Payments by kind", AxisLabel: "payments", Categories: kinds,
 		Series: []barSeries{att, ok, dec}, Fmt: intFmt, Integer: true}.render()
-	b.CO2 = countChart("Estimated CO2 by payment kind", "grams CO2e", r.CO2GramsByKind, colTeal)
+	b.CO2 = countChart("Green-energy points by payment kind", "Ant Forest points, not CO2", r.GreenPointsByKind, colTeal)
 
 	for _, inv := range r.Invariants {
 		if !inv.OK {
@@ -353,9 +353,9 @@ func WriteCompare(w io.Writer, r CompareReport) error {
 
 	b.Fees = feeCharts(r.Policies, r.Fees)
 
-	co2 := barSeries{Name: "grams CO2e", Color: colTeal}
+	co2 := barSeries{Name: "green-energy points", Color: colTeal}
 	for _, p := range r.Policies {
-		v, ok := r.CO2Grams[p]
+		v, ok := r.GreenPoints[p]
 		if !ok {
 			co2.Values = append(co2.Values, math.NaN())
 			continue
@@ -366,10 +366,10 @@ func WriteCompare(w io.Writer, r CompareReport) error {
 	for i := range r.Policies {
 		cols = append(cols, paletteColor(i))
 	}
-	b.CO2 = barChart{Label: "Estimated CO2 by policy", AxisLabel: "grams CO2e", Categories: r.Policies,
+	b.CO2 = barChart{Label: "Green-energy points by policy", AxisLabel: "Ant Forest points, not CO2", Categories: r.Policies,
 		CatColors: cols, Series: []barSeries{co2}, Fmt: intFmt, Integer: true}.render()
-	if len(r.CO2Grams) == 0 {
-		b.CO2 = emptyChart("Estimated CO2 by policy", "No data")
+	if len(r.GreenPoints) == 0 {
+		b.CO2 = emptyChart("Green-energy points by policy", "No data")
 	}
 
 	return render(w, compareTmpl, doc{

@@ -133,11 +133,11 @@ func TestDegenerateSeries(t *testing.T) {
 	}
 	for name, pts := range shapes {
 		run := RunReport{
-			Throughput:       pts,
-			Latency:          LatencySeries{P50: pts, P95: pts[:0], P99: pts},
-			DeclinesByReason: map[string]int64{"ZERO": 0},
-			CO2GramsByKind:   map[string]int64{"neg": -5, "big": math.MaxInt64},
-			PaymentsByKind:   []KindCount{{Kind: "none"}},
+			Throughput:        pts,
+			Latency:           LatencySeries{P50: pts, P95: pts[:0], P99: pts},
+			DeclinesByReason:  map[string]int64{"ZERO": 0},
+			GreenPointsByKind: map[string]int64{"neg": -5, "big": math.MaxInt64},
+			PaymentsByKind:    []KindCount{{Kind: "none"}},
 		}
 		checkFinite(t, name+"/run", render1(t, func(w io.Writer) error { return WriteRun(w, run) }))
 		att := AttackReport{
@@ -158,7 +158,7 @@ func TestDegenerateSeries(t *testing.T) {
 		},
 		DeclinesByReason: map[string]map[string]int64{"a": {"X": 0}},
 		Fees:             []Fee{{Policy: "a", Party: "p", Currency: "", Minor: 0}, {Policy: "zz", Party: "q", Currency: "JPY", Minor: -3}},
-		CO2Grams:         map[string]int64{"b": 0},
+		GreenPoints:      map[string]int64{"b": 0},
 	}
 	checkFinite(t, "compare", render1(t, func(w io.Writer) error { return WriteCompare(w, cmp) }))
 }
@@ -172,20 +172,20 @@ func TestEscaping(t *testing.T) {
 	pts := []Point{{T: 0, Value: 1}, {T: 1, Value: 2}}
 	run := RunReport{
 		Title: h, Scenario: h, Policy: h,
-		KPIs:             []KPI{{Label: h, Value: h, Unit: h}},
-		Throughput:       pts,
-		DeclinesByReason: map[string]int64{h: 3},
-		PaymentsByKind:   []KindCount{{Kind: h, Attempted: 2, Succeeded: 1, Declined: 1}},
-		CO2GramsByKind:   map[string]int64{h: 1},
-		Invariants:       []Invariant{{Name: h, Detail: h}},
-		Tables:           []Table{{Title: h, Columns: []string{h}, Rows: [][]string{{h, h}}}},
+		KPIs:              []KPI{{Label: h, Value: h, Unit: h}},
+		Throughput:        pts,
+		DeclinesByReason:  map[string]int64{h: 3},
+		PaymentsByKind:    []KindCount{{Kind: h, Attempted: 2, Succeeded: 1, Declined: 1}},
+		GreenPointsByKind: map[string]int64{h: 1},
+		Invariants:        []Invariant{{Name: h, Detail: h}},
+		Tables:            []Table{{Title: h, Columns: []string{h}, Rows: [][]string{{h, h}}}},
 	}
 	cmp := CompareReport{
 		Title: h, Scenario: h, Policies: []string{h, "b"},
 		Metrics:          []CompareMetric{{Name: h, Unit: h, Values: []float64{1, 2}, BetterIs: h}},
 		DeclinesByReason: map[string]map[string]int64{h: {h: 1}},
 		Fees:             []Fee{{Policy: h, Party: h, Currency: h, Minor: 100}},
-		CO2Grams:         map[string]int64{h: 5},
+		GreenPoints:      map[string]int64{h: 5},
 		Settlement:       Table{Title: h, Columns: []string{h}, Rows: [][]string{{h}}},
 	}
 	att := AttackReport{

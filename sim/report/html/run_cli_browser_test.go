@@ -38,7 +38,7 @@ func TestRunReportInBrowser(t *testing.T) {
 	}
 	start := time.Now()
 	c := openPage(t, browser, path)
-	// Throughput, latency, payments by kind, declines, CO2: five charts.
+	// Throughput, latency, payments by kind, declines, green energy: five charts.
 	for _, p := range verdict(c, 5) {
 		t.Error(p)
 	}

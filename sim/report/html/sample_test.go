@@ -58,7 +58,7 @@ func sampleRun() RunReport {
 			{Kind: "top-up", Attempted: 30_118, Succeeded: 30_101, Declined: 17},
 			{Kind: "withdrawal", Attempted: 11_444, Succeeded: 11_179, Declined: 265},
 		},
-		CO2GramsByKind: map[string]int64{
+		GreenPointsByKind: map[string]int64{
 			"merchant QR":               10_537,
 			"P2P transfer":              4_452,
 			"cross-border (FPS ↔ IBPS)": 6_091,
@@ -97,7 +97,7 @@ func sampleCompare() CompareReport {
 			{Name: "p99 latency", Unit: "ms", Values: []float64{15.82, 15.9, 18.41, 14.7}, BetterIs: BetterLower},
 			{Name: "Decline rate", Unit: "%", Values: []float64{0.343, 0.351, 0.298, 0.362}, BetterIs: BetterLower},
 			{Name: "Cross-border share", Unit: "%", Values: []float64{10.2, 10.2, 12.9, 10.4}},
-			{Name: "CO2 per 1,000 payments", Unit: "g", Values: []float64{38.1, 38.1, 41.6, math.NaN()}, BetterIs: BetterLower},
+			{Name: "green-energy points per 1,000 payments", Unit: "points", Values: []float64{38.1, 38.1, 41.6, math.NaN()}, BetterIs: BetterHigher},
 		},
 		DeclinesByReason: map[string]map[string]int64{
 			"baseline":     {"INSUFFICIENT_FUNDS": 1523, "DAILY_LIMIT_EXCEEDED": 412, "KYC_TIER_LIMIT": 97, "FX_QUOTE_EXPIRED": 12},
@@ -127,7 +127,7 @@ func sampleCompare() CompareReport {
 			{Policy: "interop-qr", Party: "NetsUnion", Currency: "CNY", Minor: 2_402_115},
 			{Policy: "interop-qr", Party: "FX desk", Currency: "CNY", Minor: 4_388_777},
 		},
-		CO2Grams: map[string]int64{"baseline": 23_101, "fee-cap-0.6%": 23_098, "fps-first": 25_090, "interop-qr": 22_406},
+		GreenPoints: map[string]int64{"baseline": 23_101, "fee-cap-0.6%": 23_098, "fps-first": 25_090, "interop-qr": 22_406},
 		Settlement: Table{
 			Title:   "Settlement net positions",
 			Columns: []string{"Party", "Currency", "baseline", "fee-cap-0.6%", "fps-first", "interop-qr"},

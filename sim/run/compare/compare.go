@@ -101,11 +101,13 @@ type Result struct {
 	NetPositions []NetPosition  `json:"net_positions"`
 	Settlement   run.Settlement `json:"settlement"`
 	// FXVolume is the cross-border amount converted, by source currency.
-	FXVolume    map[string]int64 `json:"fx_volume"`
-	CarbonGrams int64            `json:"carbon_grams"`
-	Invariants  run.Invariants   `json:"invariants"`
-	Events      run.Events       `json:"events"`
-	DurationS   float64          `json:"duration_s"`
+	FXVolume map[string]int64 `json:"fx_volume"`
+	// GreenEnergy is the run's green energy in Ant Forest points (not
+	// CO2), with the counterfactual rule applied (run.Carbon).
+	GreenEnergy run.Carbon     `json:"green_energy"`
+	Invariants  run.Invariants `json:"invariants"`
+	Events      run.Events     `json:"events"`
+	DurationS   float64        `json:"duration_s"`
 }
 
 // NetPosition is the run's net between two providers in one currency,
@@ -152,7 +154,7 @@ func FromSummary(p Policy, s *run.Summary) Result {
 	r := Result{
 		Policy: p.Name, Source: p.Source, Payments: s.Payments, Interop: s.Interop,
 		Declines: nonNil(s.Declines), RouteLatencyMS: s.RouteLatMS, Fees: s.Fees, FXVolume: nonNil(s.FXVolume),
-		Settlement: s.Settlement, CarbonGrams: s.Carbon.GramsCO2e, Invariants: s.Invariants, Events: s.Events,
+		Settlement: s.Settlement, GreenEnergy: s.Carbon, Invariants: s.Invariants, Events: s.Events,
 		DurationS: s.DurationS,
 	}
 	if r.Fees == nil {

@@ -68,14 +68,14 @@ func memoryDigest(t *testing.T, sc *scenario.Compiled, p Policy) string {
 // produces without Kafka.
 func TestCompareWalledGardenWithUnified(t *testing.T) {
 	sc := quickstart(t, 12_000, 3)
-	pols := []Policy{policy(t, "walled-garden"), policy(t, "unified-qr")}
+	pols := []Policy{policy(t, "walled-garden"), policy(t, "all-open-hypothetical")}
 	var ran []string
 	c, err := Run(context.Background(), Options{Scenario: sc, Policies: pols,
 		OnRun: func(i int, p Policy, res *run.Result) { ran = append(ran, p.Name) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(ran, ",") != "walled-garden,unified-qr" || strings.Join(c.Policies, ",") != "walled-garden,unified-qr" {
+	if strings.Join(ran, ",") != "walled-garden,all-open-hypothetical" || strings.Join(c.Policies, ",") != "walled-garden,all-open-hypothetical" {
 		t.Fatalf("ran %v, columns %v", ran, c.Policies)
 	}
 	wg, uq := c.Results[0], c.Results[1]
@@ -85,7 +85,7 @@ func TestCompareWalledGardenWithUnified(t *testing.T) {
 	if !(uq.Interop.AcceptanceRate > wg.Interop.AcceptanceRate) ||
 		!(uq.Interop.FallbackRate < wg.Interop.FallbackRate) ||
 		!(uq.Interop.AbandonRate < wg.Interop.AbandonRate) {
-		t.Fatalf("unified-qr %+v vs walled-garden %+v", uq.Interop, wg.Interop)
+		t.Fatalf("all-open %+v vs walled-garden %+v", uq.Interop, wg.Interop)
 	}
 	for _, r := range c.Results {
 		if !r.Invariants.MoneyConserved || !r.Invariants.OK() {
@@ -101,10 +101,10 @@ func TestCompareWalledGardenWithUnified(t *testing.T) {
 		}
 	}
 	if wg.Declines["no_accepted_wallet"] == 0 || uq.Declines["no_accepted_wallet"] != 0 {
-		t.Fatalf("abandoned: walled-garden %d, unified-qr %d", wg.Declines["no_accepted_wallet"], uq.Declines["no_accepted_wallet"])
+		t.Fatalf("abandoned: walled-garden %d, all-open %d", wg.Declines["no_accepted_wallet"], uq.Declines["no_accepted_wallet"])
 	}
 	if uq.FXVolume["HKD"] == 0 || wg.FXVolume["HKD"] != 0 {
-		t.Fatalf("HK wallets pay on the mainland only under unified-qr: FX volume %v vs %v", uq.FXVolume, wg.FXVolume)
+		t.Fatalf("HK wallets pay on the mainland only under all-open: FX volume %v vs %v", uq.FXVolume, wg.FXVolume)
 	}
 	if len(uq.NetPositions) <= len(wg.NetPositions) {
 		t.Fatalf("unified-qr settles between more providers: %d pairs vs %d", len(uq.NetPositions), len(wg.NetPositions))
@@ -139,7 +139,7 @@ func TestCompareWalledGardenWithUnified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"walled-garden", "unified-qr", "acceptance rate", "<svg", "Net settlement"} {
+	for _, want := range []string{"walled-garden", "all-open-hypothetical", "acceptance rate", "<svg", "Net settlement"} {
 		if !bytes.Contains(h, []byte(want)) {
 			t.Fatalf("compare.html lacks %q", want)
 		}

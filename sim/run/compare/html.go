@@ -13,7 +13,7 @@ func (c *Comparison) Report() html.CompareReport {
 		Title:    fmt.Sprintf("%s under %d interoperability policies", c.Scenario, len(c.Policies)),
 		Scenario: c.Scenario, Seed: c.Seed, Policies: c.Policies,
 		DeclinesByReason: map[string]map[string]int64{},
-		CO2Grams:         map[string]int64{},
+		GreenPoints:      map[string]int64{},
 	}
 	settle := html.Table{Title: "Net settlement positions between providers (whole run; positive: the first owes the second)",
 		Columns: append([]string{"Providers", "Currency"}, c.Policies...)}
@@ -27,8 +27,9 @@ func (c *Comparison) Report() html.CompareReport {
 	}
 	for _, res := range c.Results {
 		r.DeclinesByReason[res.Policy] = res.Declines
-		// Green energy is what the engine counts (Ant Forest grams).
-		r.CO2Grams[res.Policy] = res.CarbonGrams
+		// Green energy in Ant Forest points, counterfactual rule applied:
+		// only what the policy changes (rides are taken either way).
+		r.GreenPoints[res.Policy] = res.GreenEnergy.PolicyPoints
 		for _, party := range []string{"merchant", "wallet", "switch"} {
 			for cur, v := range res.Fees[party] {
 				r.Fees = append(r.Fees, html.Fee{Policy: res.Policy, Party: party, Currency: cur, Minor: v})

@@ -33,6 +33,7 @@ const (
 	GroupSettlement = "settlement"
 	GroupFX         = "fx"
 	GroupRun        = "run"
+	GroupGreen      = "green energy (Ant Forest points, not CO2)"
 )
 
 // Rows lays the comparison out as the table the issue asks for: one
@@ -154,6 +155,12 @@ func (c *Comparison) Rows() []Row {
 	for _, cur := range c.keys(func(r *Result) []string { return mapKeys(r.FXVolume) }) {
 		add(GroupFX, "cross-border FX volume from "+cur, cur, "", money(func(r *Result) (int64, bool) { return r.FXVolume[cur], true }))
 	}
+	// Green energy in Ant Forest points, not CO2 (more is better); the
+	// policy's share leaves out rides, which are taken whatever the gate
+	// accepts (the counterfactual rule, run.Carbon).
+	add(GroupGreen, "green-energy points (policy's: paperless payments)", "points", html.BetterHigher, count(func(r *Result) int64 { return r.GreenEnergy.PolicyPoints }))
+	add(GroupGreen, "green-energy points credited", "points", "", count(func(r *Result) int64 { return r.GreenEnergy.Points }))
+	add(GroupGreen, "rides paid otherwise (points, counted either way)", "points", "", count(func(r *Result) int64 { return r.GreenEnergy.RidesPaidOtherwise }))
 	add(GroupRun, "money conserved", "", "", func(r *Result) (float64, string, bool) {
 		if r.Invariants.MoneyConserved {
 			return 1, "yes", true
