@@ -20,6 +20,20 @@ import (
 // each partition has one scanner, so the auditor still sees every wallet's
 // events in log order.
 func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Auditor, audit.Report, error) {
+	return VerifyWith(ctx, bc, topics, VerifyConfig{})
+}
+
+// VerifyConfig adds observers to Verify.
+type VerifyConfig struct {
+	// OnEvent sees every event the audit accepted (not duplicates, not
+	// undecodable records) with its partition and offset, in log order
+	// within the partition: stream hashes and rule coverage are counted
+	// here, where the log is read anyway. raw is valid during the call.
+	OnEvent func(part int, offset int64, e *event.Event, raw []byte)
+}
+
+// VerifyWith is Verify with observers.
+func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg VerifyConfig) (*audit.Auditor, audit.Report, error) {
 	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return nil, audit.Report{}, err
@@ -63,7 +77,16 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {
-				a.Event(&b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]])
+				e, raw := &b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]]
+				if cfg.OnEvent == nil {
+					a.Event(e, raw)
+					continue
+				}
+				before := a.Seq(e.Wallet)
+				a.Event(e, raw)
+				if a.Seq(e.Wallet) != before {
+					cfg.OnEvent(b.part, b.offs[i], e, raw)
+				}
 			}
 		} else {
 			for i := range b.cmds {
@@ -91,6 +114,8 @@ const batchLen = 2048
 // events kept (the digest is over the bytes the log holds).
 type batch struct {
 	events bool
+	part   int
+	offs   []int64
 	evs    []event.Event
 	cmds   []event.Command
 	raw    []byte
@@ -103,9 +128,10 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		select {
 		case b := <-free:
 			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0]
+			b.part, b.offs = p, b.offs[:0]
 			return b
 		default:
-			return &batch{events: isEvents}
+			return &batch{events: isEvents, part: p}
 		}
 	}
 	b := get()
@@ -121,8 +147,9 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		b = get()
 		return nil
 	}
-	err := scanRetrying(ctx, bc, topic, p, from, to, func(_ int64, v []byte) error {
+	err := scanRetrying(ctx, bc, topic, p, from, to, func(off int64, v []byte) error {
 		if isEvents {
+			b.offs = append(b.offs, off)
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {
 				b.evs[len(b.evs)-1] = event.Event{} // counted as a bad event
