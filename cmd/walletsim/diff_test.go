@@ -46,4 +46,33 @@ func TestDiffCLI(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2\n%s%s", bad, r.code, r.stdout, r.stderr)
 		}
 	}
+
+	// gate --same-digest prints the same pointer under a failed digest.
+	g := runBin(t, dir, "gate", "c/summary.json", "--baseline", "a/summary.json", "--same-digest")
+	if g.code != 1 || !strings.Contains(g.stdout, "first differing event: partition") {
+		t.Fatalf("gate --same-digest on differing runs: exit %d\n%s%s", g.code, g.stdout, g.stderr)
+	}
+	if g := runBin(t, dir, "gate", "b/summary.json", "--baseline", "a/summary.json", "--same-digest"); g.code != 0 {
+		t.Fatalf("gate --same-digest on identical runs: exit %d\n%s%s", g.code, g.stdout, g.stderr)
+	}
+	// Rule coverage: the rules telco-2023 adds fired in c's traffic, but
+	// not a million times; a policy change to another policy than the
+	// run's is bad input.
+	cases := []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--require-coverage", "1", "--policy-diff", "transfer-pilot-2022,telco-2023"}, 0},
+		{[]string{"--require-coverage", "1000000", "--policy-diff", "transfer-pilot-2022,telco-2023"}, 1},
+		{[]string{"--require-coverage", "1", "--policy-diff", "telco-2023,unionpay-open-2024"}, 2},
+		{[]string{"--require-coverage", "1", "--policy-diff", "telco-2023"}, 2},
+		{[]string{"--require-coverage", "0", "--rule", "rules[1]"}, 2},
+		{[]string{"--require-coverage", "1", "--rule", "no-such-rule"}, 1},
+	}
+	for _, tc := range cases {
+		r := runBin(t, dir, append([]string{"gate", "c/summary.json"}, tc.args...)...)
+		if r.code != tc.code {
+			t.Errorf("gate %v: exit %d, want %d\n%s%s", tc.args, r.code, tc.code, r.stdout, r.stderr)
+		}
+	}
 }
