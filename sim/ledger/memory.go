@@ -27,6 +27,18 @@ type Memory struct {
 	OnEvent func(e *event.Event)
 	// Books are the partitions' books after Run.
 	Books []*Book
+	// Resume, if set, continues a run instead of starting one: Books
+	// already hold the state at the start of epoch From (rebuilt from a
+	// log), Pending are the saga steps due in From, and the source is
+	// asked for epochs From onwards (a fork from a point in time).
+	Resume *Resume
+}
+
+// Resume is where a resumed memory run starts.
+type Resume struct {
+	From    uint32
+	Books   []*Book
+	Pending []event.Command
 }
 
 type memSink struct {
@@ -56,10 +68,23 @@ func (m *Memory) Run(src event.Source) error {
 	if m.Parts <= 0 {
 		m.Parts = 1
 	}
-	m.Books = make([]*Book, m.Parts)
-	for p := range m.Books {
-		m.Books[p] = NewBook(p, m.Parts, m.Routes, nil, m.Seed)
-		m.Books[p].SetClock(m.Clock)
+	first := uint32(0)
+	var pending []event.Command // saga steps due next epoch
+	if r := m.Resume; r != nil {
+		if len(r.Books) != m.Parts {
+			return fmt.Errorf("ledger: resume with %d books for %d partitions", len(r.Books), m.Parts)
+		}
+		m.Books, first, pending = r.Books, r.From, append(pending, r.Pending...)
+		for _, b := range m.Books {
+			b.routes = m.Routes
+			b.SetClock(m.Clock)
+		}
+	} else {
+		m.Books = make([]*Book, m.Parts)
+		for p := range m.Books {
+			m.Books[p] = NewBook(p, m.Parts, m.Routes, nil, m.Seed)
+			m.Books[p].SetClock(m.Clock)
+		}
 	}
 	type item struct {
 		cmd  event.Command
@@ -67,12 +92,11 @@ func (m *Memory) Run(src event.Source) error {
 	}
 	var (
 		buf     []event.Command
-		pending []event.Command // saga steps due next epoch
 		parts   = make([][]item, m.Parts)
 		genDone bool
 	)
-	for e := uint32(0); ; e++ {
-		if e >= maxMemoryEpochs {
+	for e := first; ; e++ {
+		if e-first >= maxMemoryEpochs {
 			return fmt.Errorf("ledger: saga steps still in flight after %d epochs", e)
 		}
 		for p := range parts {

@@ -115,14 +115,48 @@ type outcome struct {
 	attempt   uint8
 }
 
+// Outcomes collects what attribution needs from two runs of the same
+// traffic: the payments (from the first run's commands) and each
+// payment's outcome under each side. Payments whose command it never saw
+// (generated before a fork) are ignored.
+type Outcomes struct {
+	pays  map[uint64]*payment
+	order []uint64
+}
+
+// NewOutcomes returns an empty collection.
+func NewOutcomes() *Outcomes { return &Outcomes{pays: map[uint64]*payment{}} }
+
+// Command records a generated payment (other commands are ignored).
+func (o *Outcomes) Command(c *event.Command) {
+	if c.Type != event.CmdPay {
+		return
+	}
+	if _, dup := o.pays[c.ID]; !dup {
+		o.pays[c.ID] = &payment{cmd: *c}
+		o.order = append(o.order, c.ID)
+	}
+}
+
+// Event records side's (0 or 1) outcome of a payment.
+func (o *Outcomes) Event(side int, e *event.Event) {
+	if side < 0 || side > 1 || !e.Type.IsOutcome() || !e.Kind.IsPayment() {
+		return
+	}
+	pay := o.pays[e.Command]
+	if pay == nil || pay.outcome[side].done {
+		return
+	}
+	pay.outcome[side] = outcome{done: true, succeeded: e.Type.Succeeded(), reason: e.Reason, route: e.Route, attempt: e.Attempt}
+}
+
 // Attribute replays the scenario's traffic in memory under a and b and
 // attributes every payment whose outcome differs.
 func Attribute(sc *scenario.Compiled, a, b Policy) (*Attribution, error) {
 	if a.Table == nil || b.Table == nil {
 		return nil, fmt.Errorf("attribution: a policy has no route table")
 	}
-	pays := map[uint64]*payment{}
-	var order []uint64
+	o := NewOutcomes()
 	var pop *gen.Population
 	for side, p := range []Policy{a, b} {
 		g := gen.New(sc)
@@ -133,29 +167,23 @@ func Attribute(sc *scenario.Compiled, a, b Policy) (*Attribution, error) {
 		}
 		m := ledger.Memory{Routes: p.Table, Parts: parts, Seed: uint64(sc.Seed), Clock: g.Clock,
 			OnCommand: func(c *event.Command) {
-				if c.Type != event.CmdPay || side != 0 {
-					return
-				}
-				if _, dup := pays[c.ID]; !dup {
-					pays[c.ID] = &payment{cmd: *c}
-					order = append(order, c.ID)
+				if side == 0 {
+					o.Command(c)
 				}
 			},
-			OnEvent: func(e *event.Event) {
-				if !e.Type.IsOutcome() || !e.Kind.IsPayment() {
-					return
-				}
-				pay := pays[e.Command]
-				if pay == nil || pay.outcome[side].done {
-					return
-				}
-				pay.outcome[side] = outcome{done: true, succeeded: e.Type.Succeeded(), reason: e.Reason, route: e.Route, attempt: e.Attempt}
-			}}
+			OnEvent: func(e *event.Event) { o.Event(side, e) }}
 		if err := m.Run(g); err != nil {
 			return nil, fmt.Errorf("attribution: policy %s: %w", p.Name, err)
 		}
 	}
-	at := &Attribution{Scenario: sc.Name, Seed: sc.Seed, Payments: int64(len(order)), A: a.Name, B: b.Name}
+	return o.Attribute(sc.Name, sc.Seed, pop, a, b)
+}
+
+// Attribute attributes the collected payments whose outcome differs
+// between side 0 (policy a) and side 1 (policy b).
+func (o *Outcomes) Attribute(scenarioName string, seed int64, pop *gen.Population, a, b Policy) (*Attribution, error) {
+	pays, order := o.pays, o.order
+	at := &Attribution{Scenario: scenarioName, Seed: seed, Payments: int64(len(order)), A: a.Name, B: b.Name}
 	sizeOf, sizes := merchantSizes(pays)
 	at.MerchantSizes = sizes
 	type changeKey struct {

@@ -235,24 +235,27 @@ func (p *Paired) InvariantsOK() bool {
 }
 
 // Cell formats a difference as the table shows it: mean [low, high],
-// "n.s." when the interval spans zero.
+// "n.s." when the interval spans zero. The decimals follow the interval's
+// half width (two significant digits of it), so a cell never shows more
+// precision than the seeds support.
 func (d Diff) Cell() string {
-	s := fmt.Sprintf("%s [%s, %s]", signed(d.Mean), signed(d.Low), signed(d.High))
+	dec := 2
+	if h := (d.High - d.Low) / 2; h > 0 {
+		dec = min(max(1-int(math.Floor(math.Log10(h))), 0), 4)
+	}
+	s := fmt.Sprintf("%s [%s, %s]", signed(d.Mean, dec), signed(d.Low, dec), signed(d.High, dec))
 	if !d.Significant {
 		s += " n.s."
 	}
 	return s
 }
 
-func signed(v float64) string {
-	s := strconv.FormatFloat(v, 'g', 4, 64)
-	if strings.ContainsAny(s, "e") {
-		s = strconv.FormatFloat(v, 'f', 2, 64)
-	}
+func signed(v float64, dec int) string {
+	s := strconv.FormatFloat(v, 'f', dec, 64)
 	if v > 0 {
 		s = "+" + s
 	}
-	if v == 0 {
+	if strings.Trim(s, "+-0.") == "" {
 		s = "0"
 	}
 	return s
