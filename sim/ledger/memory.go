@@ -32,6 +32,15 @@ type Memory struct {
 	// log), Pending are the saga steps due in From, and the source is
 	// asked for epochs From onwards (a fork from a point in time).
 	Resume *Resume
+	// Switch, if set, changes every book's policy at the start of an
+	// epoch (a fork recomputed from the start).
+	Switch *Switch
+}
+
+// Switch is a change of policy at an epoch.
+type Switch struct {
+	At     uint32
+	Routes *route.Table
 }
 
 // Resume is where a resumed memory run starts.
@@ -98,6 +107,11 @@ func (m *Memory) Run(src event.Source) error {
 	for e := first; ; e++ {
 		if e-first >= maxMemoryEpochs {
 			return fmt.Errorf("ledger: saga steps still in flight after %d epochs", e)
+		}
+		if sw := m.Switch; sw != nil && e == sw.At {
+			for _, b := range m.Books {
+				b.routes = sw.Routes
+			}
 		}
 		for p := range parts {
 			parts[p] = parts[p][:0]

@@ -43,6 +43,9 @@ type Run struct {
 		Digest  string `json:"digest"`
 	} `json:"events"`
 	Streams *audit.StreamHashes `json:"stream_hashes"`
+	Engine  struct {
+		Partitions int `json:"partitions"`
+	} `json:"engine"`
 }
 
 // Load reads a run directory (or a summary.json path).
@@ -182,6 +185,9 @@ func Compare(ctx context.Context, c Config) (*Report, error) {
 	}
 	return rep, nil
 }
+
+// Recorded is the log location a summary names, if it still exists.
+func Recorded(r *Run) *Log { return recorded(r) }
 
 // recorded is the log location a summary names, if any.
 func recorded(r *Run) *Log {
