@@ -113,8 +113,9 @@ type LogLocation struct {
 	// Brokers is an external cluster's bootstrap list.
 	Brokers []string `json:"brokers,omitempty"`
 	// Events and Commands are the topic names.
-	Events   string `json:"events"`
-	Commands string `json:"commands"`
+	Events    string `json:"events"`
+	Commands  string `json:"commands"`
+	Transfers string `json:"transfers,omitempty"` // saga steps between partitions
 }
 
 // PartitionStream is one partition's hashes.

@@ -69,7 +69,7 @@ type Options struct {
 // external cluster's topics, or an embedded broker's data dir when it was
 // given (a temporary one is removed after the run).
 func logLocation(o Options, brokerKind string) *audit.LogLocation {
-	l := &audit.LogLocation{Events: o.Topics.Events, Commands: o.Topics.Commands}
+	l := &audit.LogLocation{Events: o.Topics.Events, Commands: o.Topics.Commands, Transfers: o.Topics.Transfers}
 	switch {
 	case brokerKind == "external":
 		l.Brokers = o.Bus.Brokers

@@ -195,7 +195,7 @@ func recorded(r *Run) *Log {
 		return nil
 	}
 	l := r.Streams.Log
-	t := bus.Topics{Events: l.Events, Commands: l.Commands}
+	t := bus.Topics{Events: l.Events, Commands: l.Commands, Transfers: l.Transfers}
 	switch {
 	case l.DataDir != "":
 		if _, err := os.Stat(l.DataDir); err != nil {

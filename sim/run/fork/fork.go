@@ -337,7 +337,10 @@ func readLog(ctx context.Context, l *diff.Log, onEvent func(*event.Event, []byte
 	}
 	topics := []string{l.Topics.Events}
 	if onCmd != nil {
-		topics = append(topics, l.Topics.Commands)
+		if l.Topics.Transfers == "" {
+			return errors.New("the run's summary names no transfers topic (saga steps): fork needs a summary.json from this walletsim")
+		}
+		topics = append(topics, l.Topics.Commands, l.Topics.Transfers)
 	}
 	for _, topic := range topics {
 		parts, err := admin.Partitions(ctx, topic)
