@@ -96,6 +96,11 @@ type Report struct {
 	Divergence *audit.Divergence
 	// First is the first differing event, when both logs were read.
 	First *Pair
+	// FirstOutcome is the first pair that differs in more than the route
+	// ID (a rule inserted above shifts every ID after it without changing
+	// what happens): what the payment did, its amounts, reason, balance.
+	// Nil when it is First, or not within the events read.
+	FirstOutcome *Pair
 	// LogNote says why the logs were not read.
 	LogNote string
 }
@@ -155,12 +160,12 @@ func Compare(ctx context.Context, c Config) (*Report, error) {
 		rep.LogNote = "logs not reachable: the runs used a temporary broker; run with --data DIR (or --brokers) to keep them, or give --data-a/--data-b"
 		return rep, nil
 	}
-	pa, err := readWindow(ctx, la, d.Partition, d.OffsetA+1, d.Before-d.After)
+	pa, err := readWindow(ctx, la, d.Partition, d.OffsetA+1, maxRead)
 	if err != nil {
 		rep.LogNote = fmt.Sprintf("log of %s not readable: %v", c.A.Path, err)
 		return rep, nil
 	}
-	pb, err := readWindow(ctx, lb, d.Partition, d.OffsetB+1, d.Before-d.After)
+	pb, err := readWindow(ctx, lb, d.Partition, d.OffsetB+1, maxRead)
 	if err != nil {
 		rep.LogNote = fmt.Sprintf("log of %s not readable: %v", c.B.Path, err)
 		return rep, nil
@@ -177,8 +182,16 @@ func Compare(ctx context.Context, c Config) (*Report, error) {
 		if ea != nil && eb != nil && bytes.Equal(pa[i].raw, pb[i].raw) {
 			continue
 		}
-		rep.First = &Pair{Partition: d.Partition, Index: d.After + int64(i) + 1, A: ea, B: eb}
-		break
+		pair := &Pair{Partition: d.Partition, Index: d.After + int64(i) + 1, A: ea, B: eb}
+		if rep.First == nil {
+			rep.First = pair
+		}
+		if ea == nil || eb == nil || !sameButRoute(&ea.Event, &eb.Event) {
+			if pair.Index != rep.First.Index {
+				rep.FirstOutcome = pair
+			}
+			break
+		}
 	}
 	if rep.First == nil {
 		rep.LogNote = "the hashed window reads the same from both logs: the logs changed since the runs"
@@ -188,6 +201,17 @@ func Compare(ctx context.Context, c Config) (*Report, error) {
 
 // Recorded is the log location a summary names, if it still exists.
 func Recorded(r *Run) *Log { return recorded(r) }
+
+// maxRead bounds the events read from each log past the last shared
+// window while looking for the first difference in outcome.
+const maxRead = 200_000
+
+// sameButRoute: the events are equal once their route IDs are set aside.
+func sameButRoute(a, b *event.Event) bool {
+	x, y := *a, *b
+	x.Route, y.Route = 0, 0
+	return x == y
+}
 
 // recorded is the log location a summary names, if any.
 func recorded(r *Run) *Log {
@@ -321,13 +345,28 @@ func (r *Report) WritePointer(w io.Writer) {
 			d.Partition, d.After, d.OffsetA, d.OffsetB, upto, d.EventsA, d.EventsB)
 	}
 	if p := r.First; p != nil {
-		off := func(l *Located) string {
-			if l == nil {
-				return "—"
-			}
-			return fmt.Sprint(l.Offset)
-		}
 		fmt.Fprintf(w, "first differing event: partition %d, event %d of the partition, offset %s / %s\n", p.Partition, p.Index, off(p.A), off(p.B))
+		r.writePair(w, p)
+	}
+	if p := r.FirstOutcome; p != nil {
+		fmt.Fprintf(w, "first event that differs in more than its route ID: partition %d, event %d, offset %s / %s\n", p.Partition, p.Index, off(p.A), off(p.B))
+		r.writePair(w, p)
+	}
+	if r.LogNote != "" {
+		fmt.Fprintln(w, "note:", r.LogNote)
+	}
+}
+
+func off(l *Located) string {
+	if l == nil {
+		return "—"
+	}
+	return fmt.Sprint(l.Offset)
+}
+
+// writePair prints two events side by side, marking the fields that differ.
+func (r *Report) writePair(w io.Writer, p *Pair) {
+	{
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "field\t%s\t%s\n", label("A", r.A), label("B", r.B))
 		ra, rb := rows(p.A), rows(p.B)
@@ -339,9 +378,6 @@ func (r *Report) WritePointer(w io.Writer) {
 			fmt.Fprintf(tw, "%s\t%s\t%s%s\n", ra[i][0], ra[i][1], rb[i][1], mark)
 		}
 		tw.Flush()
-	}
-	if r.LogNote != "" {
-		fmt.Fprintln(w, "note:", r.LogNote)
 	}
 }
 

@@ -82,6 +82,13 @@ func TestCompare(t *testing.T) {
 		t.Fatalf("routed event without its rule: %+v", f.A)
 	}
 
+	if o := d.FirstOutcome; o != nil {
+		x, y := o.A.Event, o.B.Event
+		x.Route, y.Route = 0, 0
+		if x == y || o.Index <= f.Index {
+			t.Fatalf("first outcome difference at %d (first difference %d) differs only in its route", o.Index, f.Index)
+		}
+	}
 	// Without the logs the window is still named.
 	n, err := diff.Compare(ctx, diff.Config{A: a, B: c, NoLogs: true})
 	if err != nil || n.Divergence == nil || n.First != nil {
