@@ -277,5 +277,12 @@ func (c *Comparison) Violations() string {
 			bad = append(bad, r.Policy)
 		}
 	}
+	if c.Paired != nil {
+		for _, r := range c.Paired.Runs {
+			if !r.InvariantsOK && r.Seed != c.Seed {
+				bad = append(bad, fmt.Sprintf("%s (seed %d)", r.Policy, r.Seed))
+			}
+		}
+	}
 	return strings.Join(bad, ", ")
 }
