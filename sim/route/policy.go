@@ -150,7 +150,7 @@ func Compile(p *Policy) (*Table, error) {
 			return nil, fmt.Errorf("rules[%d].id: %q is already the id of rules[%d]", i, id, j)
 		}
 		ids[id] = i
-		t.Rules = append(t.Rules, RuleRef{ID: id, Channel: r.Channel, Route: strings.ToLower(r.Route), Deny: r.Deny})
+		t.Rules = append(t.Rules, RuleRef{ID: id, Channel: r.Channel, Route: strings.ToLower(r.Route), Deny: r.Deny, Note: r.Note})
 	}
 	decided := make([]bool, int(NumChannels)*int(sim.NumProviders)*int(sim.NumRegions)*int(sim.NumRegions)*numAcceptors)
 	// One Route per (rule, clearing) so that fees and caps travel with it.

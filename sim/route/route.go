@@ -137,6 +137,7 @@ type RuleRef struct {
 	Channel string
 	Route   string // empty for a deny rule
 	Deny    bool
+	Note    string // the calibration row the rule stands on
 }
 
 // RuleOf returns the rule that produced route id, or nil (id 0: no route).

@@ -57,10 +57,21 @@ type Attribution struct {
 	ByMerchantSize []Breakdown `json:"by_merchant_size"`
 	// MerchantSizes says what the merchant size buckets are.
 	MerchantSizes string `json:"merchant_sizes"`
+	// Rules are the rules the changes cite, with the calibration row each
+	// stands on.
+	Rules []CitedRule `json:"rules"`
 	// Merchants (scan payees) and Consumers whose succeeded payments rose
 	// or fell from A to B.
 	Merchants Shares `json:"merchants"`
 	Consumers Shares `json:"consumers"`
+}
+
+// CitedRule is a rule named by a change.
+type CitedRule struct {
+	Policy string `json:"policy"`
+	Rule   string `json:"rule"`
+	Route  string `json:"route,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
 // Side is how one policy decided a payment.
@@ -266,9 +277,31 @@ func (o *Outcomes) Attribute(scenarioName string, seed int64, pop *gen.Populatio
 		ch.ByKind[p.cmd.Kind.String()]++
 	}
 	at.Net = at.Gained - at.Lost
+	cited := map[[2]string]bool{}
+	cite := func(pi int, s Side) {
+		k := [2]string{[]string{a.Name, b.Name}[pi], s.Rule}
+		if s.Rule == "none" || cited[k] {
+			return
+		}
+		cited[k] = true
+		for _, r := range tables[pi].Rules {
+			if r.ID == s.Rule {
+				at.Rules = append(at.Rules, CitedRule{Policy: k[0], Rule: r.ID, Route: r.Route, Note: r.Note})
+			}
+		}
+	}
 	for _, ch := range changes {
 		at.Changes = append(at.Changes, *ch)
+		cite(0, ch.A)
+		cite(1, ch.B)
 	}
+	sort.Slice(at.Rules, func(i, j int) bool {
+		x, y := at.Rules[i], at.Rules[j]
+		if x.Policy != y.Policy {
+			return x.Policy == a.Name
+		}
+		return x.Rule < y.Rule
+	})
 	effectOrder := map[string]int{"gained": 0, "lost": 1, "rerouted": 2, "reason_changed": 3}
 	sort.Slice(at.Changes, func(i, j int) bool {
 		x, y := at.Changes[i], at.Changes[j]
@@ -506,6 +539,11 @@ func (at *Attribution) section() html.Section {
 			fmt.Sprintf("%s (%.2f%%)", thousands(p.s.Rose), 100*p.s.RoseShare), fmt.Sprintf("%s (%.2f%%)", thousands(p.s.Fell), 100*p.s.FellShare)})
 	}
 	tables = append(tables, parties)
+	rules := html.Table{Title: "Rules cited", Columns: []string{"Policy", "Rule", "Route", "Source"}}
+	for _, r := range at.Rules {
+		rules.Rows = append(rules.Rows, []string{r.Policy, r.Rule, r.Route, r.Note})
+	}
+	tables = append(tables, rules)
 	return html.Section{ID: "attribution", Title: fmt.Sprintf("Who gains: %s to %s", at.A, at.B),
 		Note: fmt.Sprintf("Seed %d, %s payments: %s gained, %s lost (net %+d, the difference in succeeded payments). Each payment names the rule (and route) that decided it under each policy; \"none\" means no rule accepted it for any of the consumer's wallets. Merchant size: %s.",
 			at.Seed, thousands(at.Payments), thousands(at.Gained), thousands(at.Lost), at.Net, at.MerchantSizes),

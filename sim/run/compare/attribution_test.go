@@ -63,6 +63,21 @@ func TestAttribution(t *testing.T) {
 			t.Errorf("by %s: %d gained, %d lost over %d payments; want %d, %d, %d", name, g, l, n, at.Gained, at.Lost, at.Payments)
 		}
 	}
+	// Every rule a change names is cited with the calibration row behind it.
+	for _, ch := range at.Changes {
+		for i, side := range []Side{ch.A, ch.B} {
+			if side.Rule == "none" {
+				continue
+			}
+			found := false
+			for _, r := range at.Rules {
+				found = found || r.Policy == []string{at.A, at.B}[i] && r.Rule == side.Rule && r.Note != ""
+			}
+			if !found {
+				t.Errorf("rule %s of %s is not cited with its note", side.Rule, []string{at.A, at.B}[i])
+			}
+		}
+	}
 	if at.Consumers.Rose == 0 || at.Consumers.Total == 0 {
 		t.Errorf("no consumer gained: %+v", at.Consumers)
 	}
