@@ -20,6 +20,7 @@ type compareFlags struct {
 	sf       scenarioFlags
 	out      string
 	quiet    bool
+	issue16  compareExtra
 }
 
 func init() { rootCmd.AddCommand(newCompareCmd()) }
@@ -58,6 +59,7 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 	f.sf.addPartitions(fs)
 	fs.StringVar(&f.out, "out", "", "directory for compare.json and compare.html (default: table only)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	f.issue16.register(fs)
 	return cmd
 }
 
@@ -72,6 +74,9 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 	}
 	if len(f.policies) < 2 {
 		return cli.Usagef("compare needs at least two --policy flags (or a scenario with a compare: list), got %d", len(f.policies))
+	}
+	if err := f.issue16.validate(cmd, len(f.policies)); err != nil {
+		return err
 	}
 	s := *sc.Scenario
 	// Load every policy first: a typo in the last one must not cost the
@@ -107,11 +112,14 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 				i+1, len(pols), p.Name, sum.Payments.Attempted, sum.DurationS, 100*sum.Interop.AcceptanceRate, sum.Invariants.OK())
 		}
 	}
-	cmp, err := compare.Run(ctx, opts)
+	cmp, err := f.issue16.run(ctx, cmd, opts)
 	if err != nil {
 		return err
 	}
 	if err := cmp.WriteTable(cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	if err := f.issue16.write(cmd, cmp, f.out); err != nil {
 		return err
 	}
 	if f.out != "" {

@@ -33,6 +33,7 @@ type gateFlags struct {
 	scenario   string
 	seed       int64
 	outDir     string
+	cov        gateCoverage
 }
 
 func newGateCmd() *cobra.Command {
@@ -86,6 +87,7 @@ Thresholds file (YAML):
 	fl.StringVar(&f.scenario, "scenario", "", "scenario `FILE` to run with --repeat")
 	fl.Int64Var(&f.seed, "seed", 0, "seed for the --repeat runs (0: the engine's default)")
 	fl.StringVar(&f.outDir, "out", "", "directory for the --repeat runs (default: a new temporary directory)")
+	f.cov.register(fl)
 	return cmd
 }
 
@@ -106,6 +108,9 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 		return cli.Usagef("give at least one RESULT file (summary.json, attack.json, compare.json or bench.json)")
 	}
 
+	if err := f.cov.validate(fl.Changed); err != nil {
+		return err
+	}
 	rules, err := gateRules(f)
 	if err != nil {
 		return cli.Usage(err)
@@ -123,9 +128,30 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 	if err != nil {
 		return cli.Usage(err)
 	}
-	rep, err := gate.Evaluate(gate.Config{Results: results, Baselines: baselines, Rules: rules})
-	if err != nil {
-		return cli.Usage(err)
+	rep := &gate.Report{Pass: true}
+	for _, d := range results {
+		rep.Results = append(rep.Results, d.Name)
+	}
+	if len(rules.Thresholds) > 0 || len(rules.Tolerances) > 0 {
+		if rep, err = gate.Evaluate(gate.Config{Results: results, Baselines: baselines, Rules: rules}); err != nil {
+			return cli.Usage(err)
+		}
+	}
+	if f.cov.sameDigest {
+		c, err := sameDigestCheck(results, baselines)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		rep.Add(c)
+		rep.Baselines = append(rep.Baselines[:0], f.baselines...)
+	}
+	if f.cov.enabled() {
+		checks, notes, err := f.cov.checks(results)
+		if err != nil {
+			return cli.Usage(err)
+		}
+		rep.Add(checks...)
+		rep.Warnings = append(rep.Warnings, notes...)
 	}
 
 	table := cmd.OutOrStdout()
@@ -135,6 +161,7 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 	if err := rep.WriteTable(table); err != nil {
 		return err
 	}
+	digestPointer(table, rep, args, f.baselines)
 	for _, out := range []struct {
 		path   string
 		append bool
@@ -182,7 +209,7 @@ func gateRules(f *gateFlags) (*gate.Rules, error) {
 	if err := rules.Validate(); err != nil {
 		return nil, err
 	}
-	if len(rules.Thresholds) == 0 && len(rules.Tolerances) == 0 {
+	if len(rules.Thresholds) == 0 && len(rules.Tolerances) == 0 && !f.cov.enabled() && !f.cov.sameDigest {
 		return nil, fmt.Errorf("nothing to check: give --thresholds FILE, --threshold EXPR or --tolerance METRIC=TOL")
 	}
 	return rules, nil

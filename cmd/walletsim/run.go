@@ -88,6 +88,9 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 }
 
 func runRun(cmd *cobra.Command, f *runFlags, name string) error {
+	if forkRequested(cmd) {
+		return runFork(cmd, f, name)
+	}
 	var hooks []func(*scenario.Scenario) error
 	for _, h := range runScenarioHooks {
 		hooks = append(hooks, func(s *scenario.Scenario) error { return h(cmd, s) })

@@ -26,14 +26,36 @@ import (
 // each partition has one scanner, so the auditor still sees every wallet's
 // events in log order.
 func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Auditor, audit.Report, error) {
-	return VerifyPolicy(ctx, bc, topics, nil, nil)
+	return VerifyWith(ctx, bc, topics, VerifyConfig{})
 }
 
 // VerifyPolicy is Verify that also checks every decision in the log (FX
 // rates, fees, limits) against the policy and limits the run used
 // (audit.NewWithPolicy); nil routes checks balances only.
 func VerifyPolicy(ctx context.Context, bc bus.Config, topics bus.Topics, routes *route.Table, limits *[sim.NumClasses]sim.Limits) (*audit.Auditor, audit.Report, error) {
-	return VerifyFollowing(ctx, bc, topics, routes, limits, nil)
+	return VerifyWith(ctx, bc, topics, VerifyConfig{Routes: routes, Limits: limits})
+}
+
+// VerifyConfig says what else a Verify checks and observes.
+type VerifyConfig struct {
+	// Routes and Limits, when set, check every decision in the log
+	// against the policy (audit.NewWithPolicy).
+	Routes *route.Table
+	Limits *[sim.NumClasses]sim.Limits
+	// Done, when set, makes the audit follow a log that is still being
+	// written: the events scanners read up to the end they last saw and
+	// look again until Done is closed, then read to the final end. A run's
+	// audit thus keeps pace with its pipeline and ends soon after the last
+	// outcome; the verdict is the one over the finished log (the auditor's
+	// checks do not depend on how the reads were cut). Commands are read
+	// once the log has settled: which of them the processors dead-lettered
+	// is only known then.
+	Done <-chan struct{}
+	// OnEvent sees every event the audit accepted (not duplicates, not
+	// undecodable records) with its partition and offset, in log order
+	// within the partition: stream hashes and rule coverage are counted
+	// here, where the log is read anyway. raw is valid during the call.
+	OnEvent func(part int, offset int64, e *event.Event, raw []byte)
 }
 
 // followPoll is how long a caught-up scanner waits before it looks for
@@ -46,15 +68,9 @@ const (
 	followChunk = 4096
 )
 
-// VerifyFollowing is VerifyPolicy over a log that is still being written:
-// the events scanners read up to the end they last saw and look again
-// until done is closed, then read to the final end. A run's audit thus
-// keeps pace with its pipeline and ends soon after the last outcome; the
-// verdict is the one VerifyPolicy gives over the finished log (the
-// auditor's checks do not depend on how the reads were cut). Commands are
-// read once the log has settled: which of them the processors
-// dead-lettered is only known then. A nil done reads the log as it is.
-func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, routes *route.Table, limits *[sim.NumClasses]sim.Limits, done <-chan struct{}) (*audit.Auditor, audit.Report, error) {
+// VerifyWith is Verify as cfg says.
+func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg VerifyConfig) (*audit.Auditor, audit.Report, error) {
+	done := cfg.Done
 	admin, err := bus.NewClient(bc)
 	if err != nil {
 		return nil, audit.Report{}, err
@@ -138,13 +154,22 @@ func VerifyFollowing(ctx context.Context, bc bus.Config, topics bus.Topics, rout
 	}
 	go func() { wg.Wait(); close(batches) }()
 	a := audit.New()
-	if routes != nil {
-		a = audit.NewWithPolicy(routes, limits)
+	if cfg.Routes != nil {
+		a = audit.NewWithPolicy(cfg.Routes, cfg.Limits)
 	}
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {
-				a.Event(&b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]])
+				e, raw := &b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]]
+				if cfg.OnEvent == nil {
+					a.Event(e, raw)
+					continue
+				}
+				before := a.Seq(e.Wallet)
+				a.Event(e, raw)
+				if a.Seq(e.Wallet) != before {
+					cfg.OnEvent(b.part, b.offs[i], e, raw)
+				}
 			}
 		} else {
 			for i := range b.cmds {
@@ -237,6 +262,8 @@ const batchLen = 2048
 // events kept (the digest is over the bytes the log holds).
 type batch struct {
 	events bool
+	part   int
+	offs   []int64
 	evs    []event.Event
 	cmds   []event.Command
 	raw    []byte
@@ -250,9 +277,10 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		select {
 		case b := <-free:
 			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens, b.dead = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0], 0
+			b.part, b.offs = p, b.offs[:0]
 			return b
 		default:
-			return &batch{events: isEvents}
+			return &batch{events: isEvents, part: p}
 		}
 	}
 	b := get()
@@ -270,6 +298,7 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 	}
 	err := scanRetrying(ctx, bc, topic, p, from, to, func(off int64, v []byte) error {
 		if isEvents {
+			b.offs = append(b.offs, off)
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {
 				b.evs[len(b.evs)-1] = event.Event{} // counted as a bad event

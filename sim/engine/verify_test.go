@@ -48,7 +48,7 @@ func TestVerifyFollowing(t *testing.T) {
 	}
 	got := make(chan verdict, 1)
 	go func() {
-		_, r, err := engine.VerifyFollowing(context.Background(), bc, grow, nil, nil, done)
+		_, r, err := engine.VerifyWith(context.Background(), bc, grow, engine.VerifyConfig{Done: done})
 		got <- verdict{r.Events, r.Digest, r.OK(), err}
 	}()
 	copyLog(t, bc, o.Topics, grow, 4, secondHalf)

@@ -27,6 +27,27 @@ type Memory struct {
 	OnEvent func(e *event.Event)
 	// Books are the partitions' books after Run.
 	Books []*Book
+	// Resume, if set, continues a run instead of starting one: Books
+	// already hold the state at the start of epoch From (rebuilt from a
+	// log), Pending are the saga steps due in From, and the source is
+	// asked for epochs From onwards (a fork from a point in time).
+	Resume *Resume
+	// Switch, if set, changes every book's policy at the start of an
+	// epoch (a fork recomputed from the start).
+	Switch *Switch
+}
+
+// Switch is a change of policy at an epoch.
+type Switch struct {
+	At     uint32
+	Routes *route.Table
+}
+
+// Resume is where a resumed memory run starts.
+type Resume struct {
+	From    uint32
+	Books   []*Book
+	Pending []event.Command
 }
 
 type memSink struct {
@@ -56,10 +77,23 @@ func (m *Memory) Run(src event.Source) error {
 	if m.Parts <= 0 {
 		m.Parts = 1
 	}
-	m.Books = make([]*Book, m.Parts)
-	for p := range m.Books {
-		m.Books[p] = NewBook(p, m.Parts, m.Routes, nil, m.Seed)
-		m.Books[p].SetClock(m.Clock)
+	first := uint32(0)
+	var pending []event.Command // saga steps due next epoch
+	if r := m.Resume; r != nil {
+		if len(r.Books) != m.Parts {
+			return fmt.Errorf("ledger: resume with %d books for %d partitions", len(r.Books), m.Parts)
+		}
+		m.Books, first, pending = r.Books, r.From, append(pending, r.Pending...)
+		for _, b := range m.Books {
+			b.routes = m.Routes
+			b.SetClock(m.Clock)
+		}
+	} else {
+		m.Books = make([]*Book, m.Parts)
+		for p := range m.Books {
+			m.Books[p] = NewBook(p, m.Parts, m.Routes, nil, m.Seed)
+			m.Books[p].SetClock(m.Clock)
+		}
 	}
 	type item struct {
 		cmd  event.Command
@@ -67,13 +101,17 @@ func (m *Memory) Run(src event.Source) error {
 	}
 	var (
 		buf     []event.Command
-		pending []event.Command // saga steps due next epoch
 		parts   = make([][]item, m.Parts)
 		genDone bool
 	)
-	for e := uint32(0); ; e++ {
-		if e >= maxMemoryEpochs {
+	for e := first; ; e++ {
+		if e-first >= maxMemoryEpochs {
 			return fmt.Errorf("ledger: saga steps still in flight after %d epochs", e)
+		}
+		if sw := m.Switch; sw != nil && e == sw.At {
+			for _, b := range m.Books {
+				b.routes = sw.Routes
+			}
 		}
 		for p := range parts {
 			parts[p] = parts[p][:0]

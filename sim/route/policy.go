@@ -46,6 +46,10 @@ type RouteSpec struct {
 
 // Rule accepts a set of payers at a set of acceptors through a route.
 type Rule struct {
+	// ID names the rule in coverage and attribution reports; empty takes
+	// its position, "rules[3]". Give one to keep a rule's name when rules
+	// are inserted above it.
+	ID           string   `mapstructure:"id"`
 	Channel      string   `mapstructure:"channel"`
 	Payers       []string `mapstructure:"payers"`        // provider names; "*" = all
 	PayerRegions []string `mapstructure:"payer_regions"` // empty = all
@@ -155,6 +159,18 @@ func Compile(p *Policy) (*Table, error) {
 				t.Rates[from][to] = sim.RateScale * sim.RateScale / t.Rates[to][from]
 			}
 		}
+	}
+	ids := map[string]int{}
+	for i, r := range p.Rules {
+		id, err := ruleID(i, r.ID)
+		if err != nil {
+			return nil, fmt.Errorf("rules[%d].id: %w", i, err)
+		}
+		if j, dup := ids[id]; dup {
+			return nil, fmt.Errorf("rules[%d].id: %q is already the id of rules[%d]", i, id, j)
+		}
+		ids[id] = i
+		t.Rules = append(t.Rules, RuleRef{ID: id, Channel: r.Channel, Route: strings.ToLower(r.Route), Deny: r.Deny, Note: r.Note})
 	}
 	chains := make([][]link, int(NumChannels)*int(sim.NumProviders)*int(sim.NumRegions)*int(sim.NumRegions)*numAcceptors)
 	closed := make([]bool, len(chains))
@@ -304,6 +320,22 @@ func (t *Table) flatten(chains [][]link) {
 			}
 		}
 	}
+}
+
+// ruleID is a rule's stable name: its id key, or its position.
+func ruleID(i int, id string) (string, error) {
+	if id == "" {
+		return fmt.Sprintf("rules[%d]", i), nil
+	}
+	if len(id) > 64 {
+		return "", fmt.Errorf("%q is longer than 64 characters", id)
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return "", fmt.Errorf("%q: use letters, digits, '_', '-' and '.'", id)
+		}
+	}
+	return id, nil
 }
 
 func key(ch Channel, p sim.Provider, pr, ar sim.Region, a uint8) int {

@@ -132,6 +132,26 @@ type Route struct {
 	Rule int
 }
 
+// RuleRef is what reports need of a policy rule.
+type RuleRef struct {
+	ID      string // the rule's id key, or "rules[i]"
+	Channel string
+	Route   string // empty for a deny rule
+	Deny    bool
+	Note    string // the calibration row the rule stands on
+}
+
+// RuleOf returns the rule that produced route id, or nil (id 0: no route).
+func (t *Table) RuleOf(id uint16) *RuleRef {
+	if id == 0 || int(id) >= len(t.Routes) {
+		return nil
+	}
+	if i := t.Routes[id].Rule; i >= 0 && i < len(t.Rules) {
+		return &t.Rules[i]
+	}
+	return nil
+}
+
 // Latency medians are summed along the hops; the report shows them per route.
 func (r *Route) MedianLatencyMS() float64 {
 	s := 0.0
@@ -196,8 +216,11 @@ const (
 type Table struct {
 	Name   string
 	Routes []Route // Routes[0] is the empty "no route"
-	cells  [NumChannels][sim.NumProviders][sim.NumRegions][sim.NumRegions][numAcceptors]cell
-	links  []link
+	// Rules are the policy's rules in order (Route.Rule indexes them),
+	// with their stable IDs, for coverage and attribution.
+	Rules []RuleRef
+	cells [NumChannels][sim.NumProviders][sim.NumRegions][sim.NumRegions][numAcceptors]cell
+	links []link
 	// Rates holds mid FX rates (sim.RateScale fixed point): Rates[from][to].
 	Rates [sim.NumCurrencies][sim.NumCurrencies]int64
 	// SettleCycleMS is the settlement cycle: net positions between

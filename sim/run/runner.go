@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/report/coverage"
 	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
@@ -58,6 +60,27 @@ type Options struct {
 	// processes elsewhere run the processors. Run waits for their
 	// checkpoints to say done.
 	ExternalWorkers bool
+	// StreamEvery is the window of summary.json's stream hashes, in
+	// events per partition (0: audit.DefaultStreamEvery).
+	StreamEvery int
+}
+
+// logLocation says where `walletsim diff` can read the log later: an
+// external cluster's topics, or an embedded broker's data dir when it was
+// given (a temporary one is removed after the run).
+func logLocation(o Options, brokerKind string) *audit.LogLocation {
+	l := &audit.LogLocation{Events: o.Topics.Events, Commands: o.Topics.Commands, Transfers: o.Topics.Transfers}
+	switch {
+	case brokerKind == "external":
+		l.Brokers = o.Bus.Brokers
+	case o.DataDir != "":
+		if abs, err := filepath.Abs(o.DataDir); err == nil {
+			l.DataDir = abs
+		}
+	default:
+		return nil
+	}
+	return l
 }
 
 // Result is a finished run.
@@ -180,8 +203,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		err error
 	}
 	verified := make(chan verdict, 1)
+	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
 	go func() {
-		aud, rep, err := engine.VerifyFollowing(ctx, o.Bus, o.Topics, o.Policy, nil, logDone)
+		aud, rep, err := engine.VerifyWith(ctx, o.Bus, o.Topics, engine.VerifyConfig{
+			Routes: o.Policy, Done: logDone,
+			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
+		})
 		verified <- verdict{aud, rep, err}
 	}()
 	var pres *engine.ProcessResult
@@ -211,6 +238,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("verify: %w", v.err)
 	}
 	s := build(o, rep, aud, pres, elapsed)
+	s.StreamHashes, s.PolicyCoverage = streams.Summary(), coverage.Build(o.Policy, cover)
+	s.StreamHashes.Log = logLocation(o, brokerKind)
 	if pres != nil && len(pres.Books) == o.Partitions {
 		s.Events.StateDigest = replay.StateDigest(pres.Books, o.Partitions)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/report/coverage"
 )
 
 // Summary is summary.json. Field names are a contract: CI gates and later
@@ -36,6 +37,10 @@ type Summary struct {
 	Retries     int64                       `json:"retries"`
 	Engine      EngineInfo                  `json:"engine"`
 	Manifest    any                         `json:"manifest,omitempty"`
+	// StreamHashes locate where two runs' logs part (walletsim diff);
+	// PolicyCoverage counts the policy rules and routes the run exercised.
+	StreamHashes   *audit.StreamHashes `json:"stream_hashes,omitempty"`
+	PolicyCoverage *coverage.Coverage  `json:"policy_coverage,omitempty"`
 }
 
 // Payments counts payments.

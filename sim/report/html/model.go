@@ -139,6 +139,19 @@ type CompareReport struct {
 
 	// Settlement is the net position of each party at settlement.
 	Settlement Table `json:"settlement"`
+
+	// Sections are further tables, each under its own heading, after the
+	// metrics (paired differences over seeds, attribution of changed
+	// outcomes).
+	Sections []Section `json:"sections,omitempty"`
+}
+
+// Section is a headed group of tables in a report.
+type Section struct {
+	ID     string  `json:"id"`
+	Title  string  `json:"title"`
+	Note   string  `json:"note,omitempty"`
+	Tables []Table `json:"tables"`
 }
 
 // AttackLatency holds latency percentiles over time, in milliseconds.

@@ -261,6 +261,12 @@ type compareBody struct {
 	Fees       []feeChart
 	CO2        template.HTML
 	Settlement tableView
+	Sections   []sectionView
+}
+
+type sectionView struct {
+	ID, Title, Note string
+	Tables          []tableView
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
@@ -320,6 +326,13 @@ func WriteCompare(w io.Writer, r CompareReport) error {
 	b := compareBody{Policies: r.Policies, Settlement: newTable(r.Settlement)}
 	for _, m := range r.Metrics {
 		b.Metrics = append(b.Metrics, newMetricRow(m, n))
+	}
+	for _, sec := range r.Sections {
+		sv := sectionView{ID: sec.ID, Title: sec.Title, Note: sec.Note}
+		for _, t := range sec.Tables {
+			sv.Tables = append(sv.Tables, newTable(t))
+		}
+		b.Sections = append(b.Sections, sv)
 	}
 
 	// Declines: reasons (by total over all policies) x policies.

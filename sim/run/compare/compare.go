@@ -78,6 +78,13 @@ type Comparison struct {
 	Payments int64    `json:"payments"`
 	Policies []string `json:"policies"`
 	Results  []Result `json:"results"`
+	// Paired (compare --seeds N) holds each metric's difference from the
+	// first policy over N seeds with its 95% interval; Results are then
+	// the first seed's runs.
+	Paired *Paired `json:"paired,omitempty"`
+	// Attribution (compare --attribution) is written to attribution.json
+	// and drawn in compare.html.
+	Attribution *Attribution `json:"-"`
 }
 
 // Result is one policy's column. Rates are fractions of attempted
@@ -253,6 +260,9 @@ func (c *Comparison) WriteJSON(dir string) (string, error) {
 
 // InvariantsOK reports whether every run kept every invariant.
 func (c *Comparison) InvariantsOK() bool {
+	if c.Paired != nil && !c.Paired.InvariantsOK() {
+		return false
+	}
 	for _, r := range c.Results {
 		if !r.Invariants.OK() {
 			return false
@@ -267,6 +277,13 @@ func (c *Comparison) Violations() string {
 	for _, r := range c.Results {
 		if !r.Invariants.OK() {
 			bad = append(bad, r.Policy)
+		}
+	}
+	if c.Paired != nil {
+		for _, r := range c.Paired.Runs {
+			if !r.InvariantsOK && r.Seed != c.Seed {
+				bad = append(bad, fmt.Sprintf("%s (seed %d)", r.Policy, r.Seed))
+			}
 		}
 	}
 	return strings.Join(bad, ", ")

@@ -38,6 +38,12 @@ func (c *Comparison) Report() html.CompareReport {
 		r.Fees = append(r.Fees, html.Fee{Policy: res.Policy, Party: "fx margin", Currency: "CNY", Minor: res.FXMarginCNY})
 	}
 	r.Settlement = settle
+	if c.Paired != nil {
+		r.Sections = append(r.Sections, c.Paired.section())
+	}
+	if c.Attribution != nil {
+		r.Sections = append(r.Sections, c.Attribution.section())
+	}
 	return r
 }
 
