@@ -69,7 +69,8 @@ type Metrics struct {
 	conserved  prometheus.Gauge
 	moneyIn    [sim.NumCurrencies]prometheus.Counter
 	suspense   [sim.NumCurrencies]prometheus.Gauge
-	fees       [2][sim.NumCurrencies]prometheus.Counter // wallet provider, switch
+	fees       [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // received, by role
+	feesPaid   [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // paid, by role
 	rides      [sim.NumOperators][2]prometheus.Counter  // succeeded, declined
 	fares      [sim.NumOperators][sim.NumCurrencies]prometheus.Counter
 
@@ -165,10 +166,13 @@ func New(reg prometheus.Registerer, o Options) *Metrics {
 		m.moneyIn[c] = in.WithLabelValues(c.String())
 		m.suspense[c] = susp.WithLabelValues(c.String())
 	}
-	fees := counterVec("fees_minor_total", "Fees collected, minor units, by policy, party (wallet: the payer's wallet provider, net of the switch; switch: the clearing network; as in summary.json fees) and currency.", "policy", "party", "currency")
-	for i, party := range []string{"wallet", "switch"} {
+	fees := counterVec("fees_minor_total", "Fees received by institutions, minor units, by policy, party (the role: acquirer, issuer, wallet, network, clearing) and currency; less fees_paid_minor_total it is summary.json fees.", "policy", "party", "currency")
+	paid := counterVec("fees_paid_minor_total", "Fees paid by institutions to others, minor units, by policy, party (role) and currency.", "policy", "party", "currency")
+	for _, role := range sim.Roles() {
 		for c := sim.Currency(1); c < sim.NumCurrencies; c++ {
-			m.fees[i][c] = fees.With(prometheus.Labels{"policy": o.Policy, "party": party, "currency": c.String()})
+			l := prometheus.Labels{"policy": o.Policy, "party": role.String(), "currency": c.String()}
+			m.fees[role][c] = fees.With(l)
+			m.feesPaid[role][c] = paid.With(l)
 		}
 	}
 	rides := counterVec("transit_rides_total", "Transit fares paid or declined, by operator and outcome.", "operator", "outcome")
@@ -270,10 +274,14 @@ func (m *Metrics) Observe(ev *event.Event) {
 			m.moneyIn[c].Add(float64(-p.Amount))
 		case event.AccSuspense:
 			m.suspense[c].Add(float64(p.Amount))
-		case event.AccProvider:
-			m.fees[0][c].Add(float64(p.Amount))
-		case event.AccSwitch:
-			m.fees[1][c].Add(float64(p.Amount))
+		case event.AccParty:
+			if _, role := p.Account.Party(); role.Valid() {
+				if p.Amount >= 0 {
+					m.fees[role][c].Add(float64(p.Amount))
+				} else {
+					m.feesPaid[role][c].Add(float64(-p.Amount))
+				}
+			}
 		}
 	}
 	bad := false

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/metrics"
@@ -143,9 +144,11 @@ func TestMetricsAgreeWithAudit(t *testing.T) {
 		}
 	}
 	fees := sumBy(t, fams, "walletsim_fees_minor_total", "party", "currency")
-	for _, party := range []string{"wallet", "switch"} {
+	paid := sumBy(t, fams, "walletsim_fees_paid_minor_total", "party", "currency")
+	for _, role := range sim.Roles() {
+		party := role.String()
 		for cur, v := range sum.Fees[party] {
-			if got := fees[party+"/"+cur]; got != float64(v) {
+			if got := fees[party+"/"+cur] - paid[party+"/"+cur]; got != float64(v) {
 				t.Errorf("fees %s %s: metrics %v, audit %d", party, cur, got, v)
 			}
 		}

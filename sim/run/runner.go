@@ -181,7 +181,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.ProcessResult, elapsed time.Duration) *Summary {
 	s := &Summary{
 		Scenario: o.Scenario.Name, Policy: o.PolicyName, Seed: o.Scenario.Seed,
-		Declines: rep.Declines, Fees: rep.Fees, FXVolume: rep.FXVolume,
+		Declines: rep.Declines, Fees: rep.Fees, PnL: rep.PnL, Flows: rep.Flows, FXVolume: rep.FXVolume,
 		Payments: Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
 		Events:   Events{Written: rep.Events, Digest: rep.Digest},
 		Invariants: Invariants{

@@ -87,7 +87,7 @@ func (m amountModel) cdf(x int64) float64 {
 
 func (m amountModel) mean() float64 { return 100 * m.d.expect() }
 
-// fareModel is an operator's fare as gen draws it (sim.DefaultFares):
+// fareModel is an operator's fare as gen draws it (sim.FareAt the date):
 // lognormal cents clamped to the fare range, truncated to a cent and
 // floored to the distance band; or a flat fare.
 type fareModel struct {
@@ -96,8 +96,8 @@ type fareModel struct {
 	flat int64 // > 0: a flat fare
 }
 
-func newFareModel(o sim.Operator, weekend bool) fareModel {
-	f := sim.DefaultFares[o]
+func newFareModel(o sim.Operator, weekend bool, at int64) fareModel {
+	f := sim.FareAt(o, at)
 	if f.Model == sim.FareFlat {
 		fl := f.FlatCents
 		if weekend && f.WeekendCents > 0 {
