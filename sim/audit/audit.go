@@ -189,7 +189,7 @@ type Report struct {
 	// institutions, merchants (and transit operators), consumers (wallets
 	// and their holders' banks and cards) and in_flight (transfers held in
 	// suspense). They sum to zero per currency on a conserved log.
-	Flows map[string]map[string]int64 `json:"flows"`
+	Flows        map[string]map[string]int64 `json:"flows"`
 	CarbonGrams  int64                       `json:"carbon_grams"`
 	CarbonByKind map[string]int64            `json:"carbon_by_kind"`
 	// FXVolume is the amount converted, by source currency.

@@ -22,13 +22,13 @@ type Generator struct {
 	Pop   *Population
 	Clock ledger.Clock
 
-	kinds      weighted
-	payRegion  weighted
-	trRegion   weighted
+	kinds     weighted
+	payRegion weighted
+	trRegion  weighted
 	// actRegion weighs regions by how many payments their wallets make
 	// (transit riders included): rebalancing top-ups follow it, so each
 	// wallet tops up in step with its own spending.
-	actRegion weighted
+	actRegion  weighted
 	pref       [sim.NumRegions]weighted
 	operators  weighted
 	amounts    [sim.NumKinds]scenario.Dist

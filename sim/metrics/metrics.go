@@ -71,7 +71,7 @@ type Metrics struct {
 	suspense   [sim.NumCurrencies]prometheus.Gauge
 	fees       [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // received, by role
 	feesPaid   [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // paid, by role
-	rides      [sim.NumOperators][2]prometheus.Counter  // succeeded, declined
+	rides      [sim.NumOperators][2]prometheus.Counter             // succeeded, declined
 	fares      [sim.NumOperators][sim.NumCurrencies]prometheus.Counter
 
 	violations *prometheus.GaugeVec
