@@ -137,6 +137,9 @@ type CompareReport struct {
 
 	// Settlement is the net position of each party at settlement.
 	Settlement Table `json:"settlement"`
+	// PnL is profit and loss by institution and role per policy, with
+	// merchants' and consumers' costs.
+	PnL Table `json:"pnl"`
 }
 
 // AttackLatency holds latency percentiles over time, in milliseconds.
