@@ -47,11 +47,15 @@ func fundsFromBank(w *Wallet) bool {
 	return false
 }
 
+// CardPerTxn bounds one card-funded payment: banks cap quick payments from
+// linked cards; RMB 50,000 [A] (cal:assume.card-limit).
+const CardPerTxn = 50_000 * 100
+
 // chooseFunding decides where a payment of debit comes from. staticOver
 // and overLimit are the limit checks (static-code: any funding; account
 // class: balance payments only, cal:limits.account-class).
 func chooseFunding(c *event.Command, w *Wallet, debit int64, staticOver, overLimit bool) (card bool, reason sim.Reason) {
-	canCard := cardFunds(w)
+	canCard := cardFunds(w) && debit <= CardPerTxn
 	switch {
 	case staticOver:
 		return false, sim.LimitExceeded
