@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Operator is a Hong Kong transit operator (cal:transit.riders-2019).
 type Operator uint8
@@ -87,8 +90,42 @@ var DefaultFares = [NumOperators]Fare{
 	NewLantao: {Model: FareBus, MedianCents: 1100, Sigma: 0.45, MinCents: 300, MaxCents: 5000, DailyRidersK: 90, GreenGrams: 80, QRSinceYYYYMM: 202404},
 	// calibration: Citybus (merged) 1.0M riders; wallets from 2024-04
 	Citybus: {Model: FareBus, MedianCents: 700, Sigma: 0.45, MinCents: 300, MaxCents: 5000, DailyRidersK: 1000, GreenGrams: 80, QRSinceYYYYMM: 202404},
-	// calibration: Tram HK$3.3 flat from 12 May 2025; 0.16M riders
-	Tramways: {Model: FareFlat, FlatCents: 330, DailyRidersK: 160, GreenGrams: 52, QRSinceYYYYMM: 202404},
+	// cal:transit.fare-tram HK$3.0 flat from 2022 (HK$3.3 from 12 May 2025: FareChanges); 0.16M riders
+	Tramways: {Model: FareFlat, FlatCents: 300, DailyRidersK: 160, GreenGrams: 52, QRSinceYYYYMM: 202404},
 	// calibration: Star Ferry weekday HK$5.0, weekend HK$6.5; 0.05M riders
 	StarFerry: {Model: FareFlat, FlatCents: 500, WeekendCents: 650, DailyRidersK: 50, GreenGrams: 52, QRSinceYYYYMM: 202404},
+}
+
+// FareChange is a dated change to an operator's flat fares: from FromMS
+// (unix ms) on, the operator charges FlatCents (and WeekendCents when set).
+type FareChange struct {
+	Operator     Operator
+	FromMS       int64
+	FlatCents    int64
+	WeekendCents int64
+}
+
+// FareChanges are the dated fare changes of calibration.md section 5, in
+// date order. A scenario's fares are those of its own date.
+var FareChanges = []FareChange{
+	// cal:transit.fare-tram: HK$3.3 from 12 May 2025 (HK$3.0 before).
+	{Operator: Tramways, FromMS: time.Date(2025, 5, 12, 0, 0, 0, 0, time.FixedZone("HKT", 8*3600)).UnixMilli(), FlatCents: 330},
+}
+
+// FareAt is operator o's fare model on date t (unix ms): DefaultFares with
+// every change dated on or before t applied.
+func FareAt(o Operator, t int64) Fare {
+	if o >= NumOperators {
+		return Fare{}
+	}
+	f := DefaultFares[o]
+	for _, ch := range FareChanges {
+		if ch.Operator == o && t >= ch.FromMS {
+			f.FlatCents = ch.FlatCents
+			if ch.WeekendCents > 0 {
+				f.WeekendCents = ch.WeekendCents
+			}
+		}
+	}
+	return f
 }

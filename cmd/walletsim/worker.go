@@ -104,7 +104,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 		name: f.name, out: cmd.OutOrStdout(), idlePoll: f.idlePoll,
 		cfg: engine.Config{
 			Bus: bus, Topics: f.bus.topics(), Partitions: s.Partitions, Routes: table,
-			Seed: uint64(sc.Seed), Clock: ledger.Clock{Start: sc.StartMS, Length: sc.EpochMS},
+			Seed: uint64(sc.Seed), Clock: ledger.Clock{Start: sc.StartMS, Length: sc.EpochMS, DayMS: sc.DayMS},
 			// No producer in this process: nothing to hold back.
 			Window: -1,
 		},

@@ -116,6 +116,9 @@ func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool
 				Type: event.CmdOpenWallet, ID: gen.OpenIDBase + id, Wallet: id, SimTime: start,
 				Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class,
+				// Linked cards as the scenario draws them; no float target:
+				// a top-up over HTTP loads exactly what it asks.
+				Card: w.Card, QuotaUsed: w.QuotaUsed,
 			})
 		}
 		s.last = time.Now()

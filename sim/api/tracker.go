@@ -107,7 +107,7 @@ func (t *tracker) observe(e *event.Event) {
 	o := &f.o
 	o.Attempts = max(o.Attempts, e.Attempt+1)
 	switch e.Type {
-	case event.PaymentSettled, event.ToppedUp:
+	case event.PaymentSettled, event.ToppedUp, event.Withdrawn:
 		o.Status, o.Payer, o.BalanceAfter = StatusSettled, e.Wallet, e.BalanceAfter
 	case event.PaymentDeclined:
 		o.Status, o.Reason, o.Payer, o.BalanceAfter = StatusDeclined, e.Reason, e.Wallet, e.BalanceAfter

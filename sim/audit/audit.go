@@ -105,10 +105,11 @@ type Auditor struct {
 	// Standard Time), so any cycle of whole minutes can be struck later.
 	settle map[settleKey]*flow
 	// Decision checks (decisions.go): set by NewWithPolicy.
-	routes  *route.Table
-	limits  *[sim.NumClasses]sim.Limits
-	lims    []limitState
-	farLims map[uint64]*limitState
+	dayStart, dayMS int64
+	routes          *route.Table
+	limits          *[sim.NumClasses]sim.Limits
+	lims            []limitState
+	farLims         map[uint64]*limitState
 }
 
 type settleKey struct {
@@ -131,6 +132,7 @@ func New() *Auditor {
 	a.r.Declines = map[string]int64{}
 	a.r.Fees = map[string]map[string]int64{}
 	a.r.CarbonByKind = map[string]int64{}
+	a.r.PnL = map[string]map[string]int64{}
 	return a
 }
 
@@ -169,9 +171,19 @@ type Report struct {
 	Unaccepted   int64 `json:"unaccepted"`
 	Hops         int64 `json:"hops"`
 	RoutedEvents int64 `json:"routed_events"`
-	// Fees by party and currency: merchant (discount paid), wallet
-	// (provider income), switch, fx (the FX desks' net position).
+	// Fees by party and currency: merchant (discount paid) and consumer
+	// (withdrawal fees paid), the net of every institution in each role
+	// (acquirer, issuer, wallet, network, clearing), fx (the FX desks' net
+	// position); wallet and switch in logs written before issue 13.
 	Fees map[string]map[string]int64 `json:"fees"`
+	// PnL is each institution's net in each role, "institution/role" ->
+	// currency -> minor units (the FX desk as fx_desk/fx).
+	PnL map[string]map[string]int64 `json:"pnl"`
+	// Flows is the net of every account by kind of holder, per currency:
+	// institutions, merchants (and transit operators), consumers (wallets
+	// and their holders' banks and cards) and in_flight (transfers held in
+	// suspense). They sum to zero per currency on a conserved log.
+	Flows map[string]map[string]int64 `json:"flows"`
 	// Green energy in Ant Forest green-energy points (its method, not
 	// certified CO2; cal:carbon.ant-forest), as the wallets credit it.
 	// RidePoints is the part earned by transit rides; RidesElsewhere the
@@ -285,8 +297,8 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	}
 	a.checkFX(e)
 	a.checkDecision(e, w, e.Wallet)
-	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp {
-		a.fees(e)
+	a.fees(e)
+	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp || e.Type == event.Withdrawn {
 		if e.Hops > 0 {
 			a.r.Hops += int64(e.Hops)
 			a.r.RoutedEvents++
@@ -487,22 +499,50 @@ func (a *Auditor) checkFX(e *event.Event) {
 }
 
 func (a *Auditor) fees(e *event.Event) {
-	add := func(party string, c sim.Currency, v int64) {
-		m := a.r.Fees[party]
-		if m == nil {
-			m = map[string]int64{}
-			a.r.Fees[party] = m
+	add := func(m map[string]map[string]int64, key string, c sim.Currency, v int64) {
+		byCur := m[key]
+		if byCur == nil {
+			byCur = map[string]int64{}
+			m[key] = byCur
 		}
-		m[c.String()] += v
+		byCur[c.String()] += v
 	}
+	var credited int64
 	for _, p := range e.Legs() {
 		switch p.Account.Type() {
-		case event.AccProvider:
-			add("wallet", p.Currency, p.Amount)
-			add("merchant", p.Currency, p.Amount)
+		case event.AccParty:
+			inst, role := p.Account.Party()
+			add(a.r.Fees, role.String(), p.Currency, p.Amount)
+			add(a.r.PnL, inst.String()+"/"+role.String(), p.Currency, p.Amount)
+		case event.AccProvider: // logs written before issue 13
+			add(a.r.Fees, "wallet", p.Currency, p.Amount)
 		case event.AccSwitch:
-			add("switch", p.Currency, p.Amount)
-			add("merchant", p.Currency, p.Amount)
+			add(a.r.Fees, "switch", p.Currency, p.Amount)
+		case event.AccMerchant, event.AccOperator:
+			if p.Currency == e.Currency {
+				credited += p.Amount
+			}
+		}
+	}
+	switch e.Type {
+	case event.PaymentSettled:
+		// The merchant's cost: the price less what it was credited.
+		if d := e.Amount - credited; d != 0 {
+			add(a.r.Fees, "merchant", e.Currency, d)
+		}
+	case event.Withdrawn:
+		// The consumer's cost: what left the wallet less what reached the bank.
+		var out, in int64
+		for _, p := range e.Legs() {
+			switch p.Account.Type() {
+			case event.AccWallet:
+				out -= p.Amount
+			case event.AccExternal:
+				in += p.Amount
+			}
+		}
+		if d := out - in; d != 0 {
+			add(a.r.Fees, "consumer", e.Currency, d)
 		}
 	}
 }
@@ -526,21 +566,42 @@ func (a *Auditor) Finish() Report {
 	// Conservation: every account, wallets included, sums to zero per
 	// currency; what the non-external accounts hold equals what came in.
 	r.ExternalIn, r.Held = map[string]int64{}, map[string]int64{}
+	r.Flows = map[string]map[string]int64{}
+	flow := func(holder string, c sim.Currency, v int64) {
+		m := r.Flows[holder]
+		if m == nil {
+			m = map[string]int64{}
+			r.Flows[holder] = m
+		}
+		m[c.String()] += v
+	}
 	var total [sim.NumCurrencies]int64
 	for _, w := range a.wallets {
 		if w.open {
 			total[w.currency] += w.balance
 			r.Held[w.currency.String()] += w.balance
+			flow("consumers", w.currency, w.balance)
 		}
 	}
 	for _, w := range a.far {
 		if w.open {
 			total[w.currency] += w.balance
 			r.Held[w.currency.String()] += w.balance
+			flow("consumers", w.currency, w.balance)
 		}
 	}
 	for k, v := range a.accounts {
 		total[k.cur] += v
+		switch k.acct.Type() {
+		case event.AccExternal:
+			flow("consumers", k.cur, v)
+		case event.AccMerchant, event.AccOperator:
+			flow("merchants", k.cur, v)
+		case event.AccSuspense:
+			flow("in_flight", k.cur, v)
+		default:
+			flow("institutions", k.cur, v)
+		}
 		switch k.acct.Type() {
 		case event.AccExternal:
 			r.ExternalIn[k.cur.String()] -= v
@@ -557,6 +618,10 @@ func (a *Auditor) Finish() Report {
 				r.Fees["fx"] = map[string]int64{}
 			}
 			r.Fees["fx"][k.cur.String()] += v
+			if r.PnL["fx_desk/fx"] == nil {
+				r.PnL["fx_desk/fx"] = map[string]int64{}
+			}
+			r.PnL["fx_desk/fx"][k.cur.String()] += v
 			r.Held[k.cur.String()] += v
 		default:
 			r.Held[k.cur.String()] += v

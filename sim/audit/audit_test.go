@@ -47,12 +47,11 @@ func opened(wallet uint64, class sim.Class, balance int64) event.Event {
 // settled is a correct on-us payment of amount from wallet at seq.
 func settled(tab *route.Table, cmd, wallet, seq uint64, before, amount int64) event.Event {
 	e := event.Event{Type: event.PaymentSettled, ID: event.EventID(cmd, 0), Wallet: wallet, Seq: seq, Command: cmd,
-		SimTime: t0 + 1000, Kind: sim.ScanMPM, Amount: amount, Currency: sim.CNY, Counterparty: 7, Route: 1, BalanceAfter: before - amount}
-	mdr, sw := RouteFees(&tab.Routes[1], amount)
+		SimTime: t0 + 1000, Kind: sim.ScanMPM, Amount: amount, Currency: sim.CNY, Counterparty: 7, Route: 1, BalanceAfter: before - amount, Peer: sim.Alipay}
+	mdr := route.MerchantFee(amount, route.MerchantRateBPS(e.SimTime, sim.TierStandard, sim.CN, sim.Alipay))
 	e.Post(event.Acct(event.AccWallet, wallet), -amount, sim.CNY)
 	e.Post(event.Acct(event.AccMerchant, 7), amount-mdr, sim.CNY)
-	e.Post(event.Acct(event.AccProvider, uint64(sim.Alipay)), mdr-sw, sim.CNY)
-	e.Post(event.Acct(event.AccSwitch, 1), sw, sim.CNY)
+	e.Post(event.PartyAcct(sim.InstitutionOf(sim.Alipay), sim.RoleAcquirer), mdr, sim.CNY)
 	return e
 }
 
@@ -61,13 +60,13 @@ func settled(tab *route.Table, cmd, wallet, seq uint64, before, amount int64) ev
 func crossBorder(cmd, wallet, seq uint64, before, hkd, rate int64) event.Event {
 	debit := sim.SourceFor(hkd, rate)
 	e := event.Event{Type: event.PaymentSettled, ID: event.EventID(cmd, 0), Wallet: wallet, Seq: seq, Command: cmd,
-		SimTime: t0 + 2000, Kind: sim.ScanMPM, Amount: hkd, Currency: sim.HKD, Counterparty: 8, Route: 2, FXRate: rate, BalanceAfter: before - debit}
-	mdr := sim.FeeBPS(hkd, 60)
+		SimTime: t0 + 2000, Kind: sim.ScanMPM, Amount: hkd, Currency: sim.HKD, Counterparty: 8, Route: 2, FXRate: rate, BalanceAfter: before - debit, Peer: sim.Alipay}
+	mdr := route.MerchantFee(hkd, route.StandardMDRBPS)
 	e.Post(event.Acct(event.AccWallet, wallet), -debit, sim.CNY)
 	e.Post(event.Acct(event.AccFX, uint64(sim.CNY)), debit, sim.CNY)
 	e.Post(event.Acct(event.AccFX, uint64(sim.HKD)), -hkd, sim.HKD)
 	e.Post(event.Acct(event.AccMerchant, 8), hkd-mdr, sim.HKD)
-	e.Post(event.Acct(event.AccProvider, uint64(sim.Alipay)), mdr, sim.HKD)
+	e.Post(event.PartyAcct(sim.InstitutionOf(sim.Alipay), sim.RoleAcquirer), mdr, sim.HKD)
 	return e
 }
 
@@ -170,9 +169,10 @@ func TestDetectorsFire(t *testing.T) {
 		{"merchant fee halved", func() log {
 			l := base()
 			e := &l.evs[1]
-			mdr, sw := RouteFees(&tab.Routes[1], 1_000)
-			half := (mdr + 1) / 2
-			e.Postings[1].Amount, e.Postings[2].Amount = 1_000-half, half-sw
+			// RMB 10 at 0.60% is 6 fen; the schedule's rates give 6, 5 or 4.
+			mdr := route.MerchantFee(1_000, route.MerchantRateBPS(e.SimTime, sim.TierStandard, sim.CN, sim.Alipay))
+			half := mdr / 2
+			e.Postings[1].Amount, e.Postings[2].Amount = 1_000-half, half
 			return l
 		}, func(r Report) bool { return r.FeeViolations == 1 && r.MoneyConserved }},
 		{"daily limit passed", func() log {

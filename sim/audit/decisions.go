@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"time"
 
 	"github.com/walletsim/walletsim/sim"
@@ -39,15 +40,50 @@ func NewWithPolicy(routes *route.Table, limits *[sim.NumClasses]sim.Limits) *Aud
 	return a
 }
 
-// RouteFees is what a settled payment of amount through route r owes: the
-// merchant's discount (all fees the merchant pays) and the part of it the
-// switch takes. The fee check reads the route's fee parameters only
-// through here, so that a change of the fee model (four-party flows)
-// changes one function.
-func RouteFees(r *route.Route, amount int64) (merchant, switchFee int64) {
-	merchant = sim.FeeBPS(amount, r.MDRBPS)
-	switchFee = min(sim.FeeCBPS(amount, r.SwitchCBPS), merchant)
-	return merchant, switchFee
+// CountDays makes the limit check count days and years as the ledger's
+// clock does when a scenario compresses its consumers' days
+// (population.payments_per_day): days of dayMS from startMS, years of 365
+// such days. dayMS 0 keeps civil days in China Standard Time.
+func (a *Auditor) CountDays(startMS, dayMS int64) {
+	a.dayStart, a.dayMS = startMS, max(dayMS, 0)
+}
+
+func (a *Auditor) dayOf(t int64) int32 {
+	if a.dayMS > 0 {
+		return int32(max(t-a.dayStart, 0) / a.dayMS)
+	}
+	return simDay(t)
+}
+
+func (a *Auditor) yearOf(t int64) int16 {
+	if a.dayMS > 0 {
+		return int16(a.dayOf(t) / 365)
+	}
+	return simYear(t)
+}
+
+// MerchantDiscounts lists the discounts a settled payment of amount
+// through route r, taken by acquirer at time t (unix ms), may carry: the
+// acquirer's contracted rate for each merchant tier and region on that
+// date (route.MerchantRateBPS, cal:fees.mdr, cal:fees.sme-cut-2021), or
+// only zero on a route that charges merchants nothing. The event does not
+// carry the merchant's tier, so any contracted rate passes; a fee off the
+// schedule (halved, or the payer's rule instead of the merchant's) does
+// not. The fee check reads the schedule only through here.
+func MerchantDiscounts(r *route.Route, t int64, acquirer sim.Provider, amount int64) []int64 {
+	if !r.ChargesMerchant || !acquirer.Valid() {
+		return []int64{0}
+	}
+	var out []int64
+	for tier := sim.Tier(0); tier < sim.NumTiers; tier++ {
+		for reg := sim.Region(1); reg < sim.NumRegions; reg++ {
+			fee := route.MerchantFee(amount, route.MerchantRateBPS(t, tier, reg, acquirer))
+			if !slices.Contains(out, fee) {
+				out = append(out, fee)
+			}
+		}
+	}
+	return out
 }
 
 // RouteRate is the rate a conversion from one currency to another through
@@ -110,44 +146,31 @@ func (a *Auditor) checkRate(e *event.Event) {
 	}
 }
 
-// checkFees: a settled payment paid its route's merchant discount, split
-// between the wallet provider and the switch as the route says.
+// checkFees: a settled payment credited its merchant (or operator) the
+// price less a discount on the fee schedule for the route and acquirer.
+// The institutions' shares of that discount and the card and clearing
+// fees are left to the balance checks: every event's legs sum to zero.
 func (a *Auditor) checkFees(e *event.Event) {
 	r := a.route(e)
 	if r == nil {
 		a.r.FeeViolations++
 		return
 	}
-	var payee, provider, sw int64
+	var payee int64
+	var found bool
 	for _, p := range e.Legs() {
-		if p.Currency != e.Currency {
-			continue
-		}
-		switch p.Account.Type() {
-		case event.AccMerchant, event.AccOperator:
+		if p.Currency == e.Currency && (p.Account.Type() == event.AccMerchant || p.Account.Type() == event.AccOperator) {
 			payee += p.Amount
-		case event.AccProvider:
-			provider += p.Amount
-		case event.AccSwitch:
-			sw += p.Amount
+			found = true
 		}
 	}
-	mdr, wantSw := RouteFees(r, e.Amount)
-	surcharge := foreignCardSurcharge(a.limitState(e.Wallet).class, e)
-	if payee != e.Amount-mdr || sw != wantSw || provider != mdr-wantSw+surcharge {
+	if !found {
+		a.r.FeeViolations++
+		return
+	}
+	if !slices.Contains(MerchantDiscounts(r, e.SimTime, e.Peer, e.Amount), e.Amount-payee) {
 		a.r.FeeViolations++
 	}
-}
-
-// foreignCardSurcharge is what an inbound visitor's foreign-card wallet
-// pays its provider on top of a mainland scan (cal:fees.foreign-card):
-// nothing up to RMB 200, 3% of the whole amount above. Restated here
-// rather than taken from the ledger, so that a ledger bug shows.
-func foreignCardSurcharge(class sim.Class, e *event.Event) int64 {
-	if class != sim.ForeignCard || e.Currency != sim.CNY || (e.Kind != sim.ScanMPM && e.Kind != sim.ScanCPM) || e.Amount <= 200*100 {
-		return 0
-	}
-	return sim.FeeBPS(e.Amount, 300)
 }
 
 // simDay and simYear are China Standard Time calendar units, derived here
@@ -176,15 +199,30 @@ func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
 	switch e.Type {
 	case event.PaymentSettled, event.TransferDebited:
 		debit := -delta
-		if d := simDay(e.SimTime); d != st.day {
+		if d := a.dayOf(e.SimTime); d != st.day {
 			st.day, st.daySpent, st.staticSpent = d, 0, 0
-			if y := simYear(e.SimTime); y != st.year {
+			if y := a.yearOf(e.SimTime); y != st.year {
 				st.year, st.yearSpent = y, 0
 			}
 		}
+		static := e.Flags&1 != 0 // ledger.FlagStatic
+		if e.Flags&2 != 0 {      // ledger.FlagCard
+			// Card-funded: the class limits bound balance payments only;
+			// the static-code limit (a barcode rule) binds whatever the
+			// funding. The money came in on an external leg.
+			if e.NPostings > 0 && e.Postings[0].Account.Type() == event.AccExternal {
+				debit = -e.Postings[0].Amount
+			}
+			if static {
+				if sim.Exceeds(st.staticSpent, debit, lim.StaticDay) {
+					a.r.LimitViolations++
+				}
+				st.staticSpent = sim.AddSat(st.staticSpent, debit)
+			}
+			return
+		}
 		over := sim.Exceeds(0, debit, lim.PerTxn) || sim.Exceeds(st.daySpent, debit, lim.PerDay) ||
 			sim.Exceeds(st.yearSpent, debit, lim.PerYear) || sim.Exceeds(st.lifeSpent, debit, lim.Lifetime)
-		static := e.Flags&1 != 0 // ledger.FlagStatic
 		if static && sim.Exceeds(st.staticSpent, debit, lim.StaticDay) {
 			over = true
 		}

@@ -42,6 +42,9 @@ type VerifyConfig struct {
 	// against the policy (audit.NewWithPolicy).
 	Routes *route.Table
 	Limits *[sim.NumClasses]sim.Limits
+	// DayStartMS and DayMS: how the limit check counts days when the
+	// scenario compresses its consumers' days (audit.CountDays).
+	DayStartMS, DayMS int64
 	// Done, when set, makes the audit follow a log that is still being
 	// written: the events scanners read up to the end they last saw and
 	// look again until Done is closed, then read to the final end. A run's
@@ -156,6 +159,7 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 	a := audit.New()
 	if cfg.Routes != nil {
 		a = audit.NewWithPolicy(cfg.Routes, cfg.Limits)
+		a.CountDays(cfg.DayStartMS, cfg.DayMS)
 	}
 	for b := range batches {
 		if b.events {

@@ -43,6 +43,9 @@ const (
 	evHops
 	evApps
 	evReceiptGrams
+	evCard
+	evTarget
+	evQuotaUsed
 )
 
 // Posting fields.
@@ -87,6 +90,13 @@ const (
 	cmEReceipt
 	cmIdem
 	cmPayeeSibling
+	cmCard
+	cmTarget
+	cmQuotaUsed
+	cmCardFirst
+	cmRebalance
+	cmTier
+	cmHeldCard
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -167,6 +177,9 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendU(b, evHops, uint64(e.Hops))
 	b = appendU(b, evApps, uint64(e.Apps))
 	b = appendS(b, evReceiptGrams, e.ReceiptGrams)
+	b = appendU(b, evCard, uint64(e.Card))
+	b = appendS(b, evTarget, e.Target)
+	b = appendS(b, evQuotaUsed, e.QuotaUsed)
 	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
 		p := &e.Postings[i]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
@@ -276,6 +289,12 @@ func DecodeEvent(b []byte, e *Event) error {
 			e.Apps = uint16(v)
 		case evReceiptGrams:
 			e.ReceiptGrams = protowire.DecodeZigZag(v)
+		case evCard:
+			e.Card = sim.Card(v)
+		case evTarget:
+			e.Target = protowire.DecodeZigZag(v)
+		case evQuotaUsed:
+			e.QuotaUsed = protowire.DecodeZigZag(v)
 		}
 	}
 	if version != Version {
@@ -376,6 +395,19 @@ func AppendCommand(b []byte, c *Command) []byte {
 		b = protowire.AppendBytes(b, c.Idem[:])
 	}
 	b = appendU(b, cmPayeeSibling, c.PayeeSibling)
+	b = appendU(b, cmCard, uint64(c.Card))
+	b = appendS(b, cmTarget, c.Target)
+	b = appendS(b, cmQuotaUsed, c.QuotaUsed)
+	if c.CardFirst {
+		b = appendU(b, cmCardFirst, 1)
+	}
+	if c.Rebalance {
+		b = appendU(b, cmRebalance, 1)
+	}
+	b = appendU(b, cmTier, uint64(c.Tier))
+	if c.HeldCard {
+		b = appendU(b, cmHeldCard, 1)
+	}
 	return b
 }
 
@@ -496,6 +528,20 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.EReceipt = v != 0
 		case cmPayeeSibling:
 			c.PayeeSibling = v
+		case cmCard:
+			c.Card = sim.Card(v)
+		case cmTarget:
+			c.Target = protowire.DecodeZigZag(v)
+		case cmQuotaUsed:
+			c.QuotaUsed = protowire.DecodeZigZag(v)
+		case cmCardFirst:
+			c.CardFirst = v != 0
+		case cmRebalance:
+			c.Rebalance = v != 0
+		case cmTier:
+			c.Tier = sim.Tier(v)
+		case cmHeldCard:
+			c.HeldCard = v != 0
 		}
 	}
 	if version != Version {

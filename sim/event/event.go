@@ -30,10 +30,11 @@ const (
 	TransferCredited         // outcome (succeeded): payee credited from suspense
 	TransferCompensated      // outcome (declined): payer refunded from suspense
 	AttemptDeclined          // this wallet could not pay; the consumer tries the next
+	Withdrawn                // outcome (succeeded): money out to the holder's bank (a rebalancing top-up command above the float)
 	NumTypes
 )
 
-var typeNames = [NumTypes]string{"", "wallet_opened", "payment_settled", "payment_declined", "topped_up", "transfer_debited", "transfer_credited", "transfer_compensated", "attempt_declined"}
+var typeNames = [NumTypes]string{"", "wallet_opened", "payment_settled", "payment_declined", "topped_up", "transfer_debited", "transfer_credited", "transfer_compensated", "attempt_declined", "withdrawn"}
 
 func (t Type) String() string {
 	if t < NumTypes {
@@ -45,7 +46,7 @@ func (t Type) String() string {
 // IsOutcome reports whether an event of this type settles its command.
 func (t Type) IsOutcome() bool {
 	switch t {
-	case PaymentSettled, PaymentDeclined, ToppedUp, TransferCredited, TransferCompensated:
+	case PaymentSettled, PaymentDeclined, ToppedUp, TransferCredited, TransferCompensated, Withdrawn:
 		return true
 	}
 	return false
@@ -53,7 +54,7 @@ func (t Type) IsOutcome() bool {
 
 // Succeeded reports whether the outcome is a success.
 func (t Type) Succeeded() bool {
-	return t == PaymentSettled || t == ToppedUp || t == TransferCredited
+	return t == PaymentSettled || t == ToppedUp || t == TransferCredited || t == Withdrawn
 }
 
 // Step numbers the events one command causes; EventID = command<<4 | step.
@@ -84,11 +85,15 @@ const (
 	AccSwitch               // id: clearing (switch fee income)
 	AccFX                   // id: currency (the FX desk's position)
 	AccSuspense             // id: currency (transfers in flight)
-	AccExternal             // id: 0 (banks: where top-ups come from)
+	AccExternal             // id: 0 (banks: the holders' bank accounts and linked cards, where top-ups come from)
+	// AccParty is an institution's fee account in one role (four-party
+	// model): id = role<<8 | institution, see PartyAcct. It replaces
+	// AccProvider and AccSwitch, which only logs written before it use.
+	AccParty
 	NumAccountTypes
 )
 
-var accountTypeNames = [NumAccountTypes]string{"", "wallet", "merchant", "operator", "provider_fees", "switch_fees", "fx", "suspense", "external"}
+var accountTypeNames = [NumAccountTypes]string{"", "wallet", "merchant", "operator", "provider_fees", "switch_fees", "fx", "suspense", "external", "party"}
 
 func (a AccountType) String() string {
 	if a < NumAccountTypes {
@@ -109,7 +114,24 @@ func (a Account) Type() AccountType { return AccountType(a >> 56) }
 // ID is the account's ID within its type.
 func (a Account) ID() uint64 { return uint64(a) & (1<<56 - 1) }
 
-func (a Account) String() string { return fmt.Sprintf("%s:%d", a.Type(), a.ID()) }
+func (a Account) String() string {
+	if a.Type() == AccParty {
+		i, r := a.Party()
+		return fmt.Sprintf("%s:%s/%s", a.Type(), i, r)
+	}
+	return fmt.Sprintf("%s:%d", a.Type(), a.ID())
+}
+
+// PartyAcct is the fee account of institution i in role r.
+func PartyAcct(i sim.Institution, r sim.Role) Account {
+	return Acct(AccParty, uint64(r)<<8|uint64(i))
+}
+
+// Party splits an AccParty account into its institution and role.
+func (a Account) Party() (sim.Institution, sim.Role) {
+	id := a.ID()
+	return sim.Institution(id & 0xff), sim.Role(id >> 8 & 0xff)
+}
 
 // Posting is one leg of a double-entry movement. The legs of an event sum
 // to zero per currency.
@@ -119,9 +141,10 @@ type Posting struct {
 	Currency sim.Currency
 }
 
-// MaxPostings bounds the legs of one event (the widest is a cross-border
-// payment: wallet, FX in, FX out, merchant, provider fee, switch fee).
-const MaxPostings = 8
+// MaxPostings bounds the legs of one event. The widest is a card-funded
+// payment through a card network: card, merchant, acquirer, issuer,
+// network, wallet, the card's bank, clearing; with FX two more.
+const MaxPostings = 12
 
 // Event is a fact about one wallet. Its fields are values only, so a
 // decoder can fill one in place without allocating.
@@ -173,6 +196,13 @@ type Event struct {
 	// e-invoice: 5 g, at most 5 a day), apart from GreenGrams so the two
 	// daily caps are counted separately.
 	ReceiptGrams int64
+	// WalletOpened only: the holder's linked bank card (none, debit,
+	// credit), the balance the holder keeps the wallet at (the float its
+	// rebalancing top-ups aim for; 0 = none) and the free withdrawal quota
+	// already used before the run.
+	Card      sim.Card
+	Target    int64
+	QuotaUsed int64
 }
 
 // Post appends a leg; it panics only on a programming error (too many legs).
@@ -279,4 +309,20 @@ type Command struct {
 	// sender's code with Alipay) credits this wallet: the money lands in
 	// the receiver's Alipay, not in their WeChat.
 	PayeeSibling uint64
+	// OpenWallet: see Event.Card, Target and QuotaUsed.
+	Card      sim.Card
+	Target    int64
+	QuotaUsed int64
+	// CardFirst (Pay): the consumer chooses the linked card over the
+	// balance for this payment.
+	CardFirst bool
+	// Rebalance (TopUp): the consumer moves money between bank and wallet
+	// toward the wallet's target float instead of loading Amount (which
+	// is then only used when the balance is exactly on target).
+	Rebalance bool
+	// Tier (scan payments): the merchant's contracted discount-rate tier.
+	Tier sim.Tier
+	// HeldCard (Credit, Compensate): the held money came from the payer's
+	// linked card, so a refund goes back to the card.
+	HeldCard bool
 }

@@ -64,6 +64,9 @@ func (c *Command) Validate() error {
 		if c.Amount < 0 || c.Amount > MaxAmount {
 			return fmt.Errorf("open %d: initial balance %d out of range 0..%d", c.ID, c.Amount, int64(MaxAmount))
 		}
+		if !c.Card.Valid() || c.Target < 0 || c.Target > 1<<48 || c.QuotaUsed < 0 || c.QuotaUsed > 1<<48 {
+			return fmt.Errorf("open %d: card %d, target %d or quota used %d invalid", c.ID, c.Card, c.Target, c.QuotaUsed)
+		}
 		return nil
 	case CmdCredit, CmdCompensate:
 		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 || c.HeldAmount > MaxHeld {
@@ -85,6 +88,9 @@ func (c *Command) Validate() error {
 	if c.AccRegion >= sim.NumRegions {
 		return fmt.Errorf("command %d: acceptor region invalid", c.ID)
 	}
+	if c.Tier >= sim.NumTiers {
+		return fmt.Errorf("command %d: merchant tier %d invalid", c.ID, c.Tier)
+	}
 	return nil
 }
 
@@ -102,6 +108,11 @@ func (e *Event) Validate() error {
 	for i, p := range e.Legs() {
 		if !p.Currency.Valid() || p.Account.Type() == AccNone || p.Account.Type() >= NumAccountTypes {
 			return fmt.Errorf("event %d: posting %d invalid", e.ID, i)
+		}
+		if p.Account.Type() == AccParty {
+			if in, r := p.Account.Party(); !in.Valid() || !r.Valid() || p.Account.ID()>>16 != 0 {
+				return fmt.Errorf("event %d: posting %d names no institution and role", e.ID, i)
+			}
 		}
 	}
 	return nil

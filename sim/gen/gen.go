@@ -22,9 +22,13 @@ type Generator struct {
 	Pop   *Population
 	Clock ledger.Clock
 
-	kinds      weighted
-	payRegion  weighted
-	trRegion   weighted
+	kinds     weighted
+	payRegion weighted
+	trRegion  weighted
+	// actRegion weighs regions by how many payments their wallets make
+	// (transit riders included): rebalancing top-ups follow it, so each
+	// wallet tops up in step with its own spending.
+	actRegion  weighted
 	pref       [sim.NumRegions]weighted
 	operators  weighted
 	amounts    [sim.NumKinds]scenario.Dist
@@ -42,7 +46,7 @@ type Generator struct {
 
 // New builds a generator; the population is derived from the seed.
 func New(s *scenario.Compiled) *Generator {
-	g := &Generator{s: s, Pop: NewPopulation(s), Clock: ledger.Clock{Start: s.StartMS, Length: s.EpochMS}}
+	g := &Generator{s: s, Pop: NewPopulation(s), Clock: ledger.Clock{Start: s.StartMS, Length: s.EpochMS, DayMS: s.DayMS}}
 	idx := make([]int, len(s.Kinds))
 	for i, k := range s.Kinds {
 		idx[i] = int(k)
@@ -53,6 +57,7 @@ func New(s *scenario.Compiled) *Generator {
 	if len(g.trRegion.idx) == 0 {
 		g.trRegion = g.payRegion
 	}
+	g.actRegion = activityWeights(s)
 	prefs := regionMap(s.Population.Preference)
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
 		var pidx []int
@@ -90,6 +95,60 @@ func New(s *scenario.Compiled) *Generator {
 	g.limit = s.Payments
 	g.plan()
 	return g
+}
+
+// activityWeights is the share of all payments each region's wallets make:
+// transit by the riders' regions, every other kind by payer_regions.
+func activityWeights(s *scenario.Compiled) weighted {
+	w := ActivityByRegion(s)
+	var idx []int
+	var ws []float64
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		idx, ws = append(idx, int(r)), append(ws, w[r])
+	}
+	return newWeighted(idx, ws)
+}
+
+// ActivityByRegion is the share of payments each region's wallets make.
+func ActivityByRegion(s *scenario.Compiled) [sim.NumRegions]float64 {
+	norm := func(m map[string]float64) [sim.NumRegions]float64 {
+		var out [sim.NumRegions]float64
+		t := 0.0
+		for _, k := range scenario.SortedKeys(m) {
+			if r, err := sim.ParseRegion(k); err == nil && m[k] > 0 {
+				out[r] += m[k]
+				t += m[k]
+			}
+		}
+		for r := range out {
+			if t > 0 {
+				out[r] /= t
+			}
+		}
+		return out
+	}
+	pay, tr := norm(s.PayerRegions), norm(s.Transit.PayerRegions)
+	if len(s.Transit.PayerRegions) == 0 {
+		tr = pay
+	}
+	var out [sim.NumRegions]float64
+	total := 0.0
+	for i, k := range s.Kinds {
+		w := pay
+		if k == sim.Transit {
+			w = tr
+		}
+		for r := range out {
+			out[r] += s.KindShare[i] * w[r]
+		}
+		total += s.KindShare[i]
+	}
+	for r := range out {
+		if total > 0 {
+			out[r] /= total
+		}
+	}
+	return out
 }
 
 func regionWeights(m map[string]float64) weighted {
@@ -164,6 +223,7 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 				Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
 				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
+				Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
 			})
 		}
 		return buf, last
@@ -203,8 +263,11 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 	kind := sim.Kind(g.kinds.pick(r))
 	region := sim.Region(g.payRegion.pick(r))
-	if kind == sim.Transit {
+	switch {
+	case kind == sim.Transit:
 		region = sim.Region(g.trRegion.pick(r))
+	case kind == sim.TopUp && g.s.Funding.Rebalance:
+		region = sim.Region(g.actRegion.pick(r))
 	}
 	pr := sim.Provider(g.pref[region].pick(r))
 	if region <= 0 || pr <= 0 {
@@ -236,7 +299,7 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 		}
 		mid := uint64(sp.start + r.Uint32N(sp.n))
 		m := g.Pop.Merchants[mid]
-		c.Counterparty, c.AccRegion, c.Static = mid+1, mr, m.Static
+		c.Counterparty, c.AccRegion, c.Static, c.Tier = mid+1, mr, m.Static, m.Tier
 		c.Acceptors = m.Codes
 		if kind == sim.ScanCPM {
 			c.Acceptors, c.Static = m.Scanners, false
@@ -296,6 +359,7 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 	default:
 		return false
 	}
+	g.funding(r, c)
 	return true
 }
 
@@ -313,6 +377,26 @@ func (g *Generator) pickPayer(r *rand.Rand, region sim.Region, pr sim.Provider) 
 		return 0
 	}
 	return first + uint64(r.IntN(n))
+}
+
+// target is the float a wallet's rebalancing top-ups aim for (0: none).
+func (g *Generator) target(w WalletInfo) int64 {
+	return w.Target
+}
+
+// funding draws the consumer's funding choices for c (scenario funding),
+// only when the scenario models funding, so that other scenarios keep
+// their random streams.
+func (g *Generator) funding(r *rand.Rand, c *event.Command) {
+	f := &g.s.Funding
+	if !f.Enabled() {
+		return
+	}
+	if c.Kind == sim.TopUp {
+		c.Rebalance = f.Rebalance
+		return
+	}
+	c.CardFirst = r.Float64() < f.CardFirst
 }
 
 // candidates lists the consumer's wallets in their own preference order,
@@ -346,7 +430,7 @@ func (g *Generator) candidates(r *rand.Rand, c *event.Command, payer uint64, onl
 
 // fare draws a transit fare in HKD cents (cal:defaults.fare-mtr, cal:defaults.fare-bus, cal:defaults.fare-tram-ferry).
 func fare(r *rand.Rand, o sim.Operator, t int64) int64 {
-	f := sim.DefaultFares[o]
+	f := sim.FareAt(o, t)
 	switch f.Model {
 	case sim.FareFlat:
 		if f.WeekendCents > 0 {

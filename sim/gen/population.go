@@ -13,6 +13,7 @@ import (
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
+	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -23,6 +24,14 @@ type WalletInfo struct {
 	Region   sim.Region
 	Class    sim.Class
 	Initial  int64
+	// Card is the linked bank card (scenario funding.cards); QuotaUsed the
+	// free withdrawal quota its holder used before the run.
+	Card      sim.Card
+	QuotaUsed int64
+	// Target is the float rebalancing top-ups bring the balance back to
+	// (scenario funding.rebalance; 0: none). Initial is then the balance
+	// the wallet is found at on the scenario's date (warmStart).
+	Target int64
 }
 
 // Currency is the currency the wallet holds (sim.WalletCurrency).
@@ -34,6 +43,7 @@ type MerchantInfo struct {
 	Codes    uint16 // schemes of the codes it shows
 	Scanners uint16 // networks its scanner reads
 	Static   bool
+	Tier     sim.Tier // its discount-rate contract with its acquirer
 }
 
 type span struct{ start, n uint32 }
@@ -173,6 +183,10 @@ func NewPopulation(s *scenario.Compiled) *Population {
 	}
 	p.Holdings = make([][event.MaxCandidates]uint32, next)
 	var held []holding
+	// Funding draws come from their own stream, so a scenario without them
+	// draws its population exactly as before.
+	frng := rand.New(rand.NewPCG(uint64(s.Seed), 0x66756e64))
+	warm := newWarmStart(s)
 	for r := sim.Region(1); r < sim.NumRegions; r++ {
 		nc := uint32(consumers[r])
 		if nc == 0 {
@@ -238,6 +252,24 @@ func NewPopulation(s *scenario.Compiled) *Population {
 				if capB := sim.DefaultLimits[cl].BalanceCap; capB > 0 && w.Initial > capB {
 					w.Initial = capB
 				}
+				if f := &s.Funding; f.Enabled() {
+					w.Card = drawCard(frng, f.Cards[pr.String()])
+					if f.Rebalance {
+						// Holders keep their float clear of the balance cap,
+						// so money received does not bounce [A]
+						// (cal:assume.rebalance).
+						if capB := sim.DefaultLimits[cl].BalanceCap; capB > 0 {
+							w.Initial = min(w.Initial, capB*4/5)
+						}
+						w.Target = w.Initial
+						w.Initial = warm.balance(frng, w)
+					}
+					if frng.Float64() < f.QuotaUsed {
+						w.QuotaUsed = route.WithdrawalQuota
+					} else {
+						w.QuotaUsed = frng.Int64N(route.WithdrawalQuota + 1)
+					}
+				}
 				p.Wallets = append(p.Wallets, w)
 				// Gumbel-max: sorting by log(weight) + Gumbel noise draws
 				// the consumer's order from Plackett-Luce.
@@ -278,6 +310,7 @@ func NewPopulation(s *scenario.Compiled) *Population {
 			}
 		}
 	}
+	tiers := regionMap(s.Merchants.Tiers)
 	counts := regionMap(s.Merchants.Count)
 	codes := regionMap(s.Codes)
 	scanners := regionMap(s.Scanners)
@@ -292,6 +325,9 @@ func NewPopulation(s *scenario.Compiled) *Population {
 			}
 			if k := sd.pick(rng); k >= 0 {
 				m.Scanners = sm[k]
+			}
+			if len(tiers[r]) > 0 {
+				m.Tier = drawTier(frng, tiers[r])
 			}
 			p.Merchants = append(p.Merchants, m)
 		}
@@ -342,6 +378,30 @@ func (p *Population) BothShare(r sim.Region, a, b sim.Provider) float64 {
 	return float64(n) / float64(last-first)
 }
 
+// drawCard draws a wallet's linked card from shares by kind.
+func drawCard(r *rand.Rand, shares map[string]float64) sim.Card {
+	u := r.Float64()
+	for _, k := range scenario.SortedKeys(shares) {
+		if u -= shares[k]; u < 0 {
+			c, _ := sim.ParseCard(k)
+			return c
+		}
+	}
+	return sim.CardNone
+}
+
+// drawTier draws a merchant's contract tier from shares by tier.
+func drawTier(r *rand.Rand, shares map[string]float64) sim.Tier {
+	var idx []int
+	var w []float64
+	for _, k := range scenario.SortedKeys(shares) {
+		t, _ := sim.ParseTier(k)
+		idx, w = append(idx, int(t)), append(w, shares[k])
+	}
+	d := newWeighted(idx, w)
+	return sim.Tier(max(d.pick(r), 0))
+}
+
 func maskDist(sets map[string]float64) (weighted, []uint16) {
 	var idx []int
 	var w []float64
@@ -383,4 +443,97 @@ func drawMinor(r *rand.Rand, d scenario.Dist) int64 {
 	}
 	m := int64(math.Round(v * 100))
 	return max(m, 1)
+}
+
+// warmStart draws the balance a rebalancing wallet is found at when the run
+// starts, so that the run starts in the steady state it keeps instead of
+// with every wallet just topped up: a rebalancing top-up resets the
+// balance to the float, and between two of them the wallet has made a
+// geometric number of other payments (one in `topup share` of its payments
+// is a top-up), each paid from the balance when it covers it and the
+// consumer did not pick the card. Transfers come in as often as they go
+// out. This is a burn-in of the run's own rules per wallet, not a new
+// assumption; it approximates them (it ignores fallback payments and
+// currency conversion).
+type warmStart struct {
+	p         float64 // share of payments that are top-ups
+	kinds     [sim.NumRegions]weighted
+	amounts   [sim.NumKinds]scenario.Dist
+	cardFirst float64
+}
+
+func newWarmStart(s *scenario.Compiled) *warmStart {
+	w := &warmStart{cardFirst: s.Funding.CardFirst}
+	total := 0.0
+	for i, k := range s.Kinds {
+		total += s.KindShare[i]
+		if k == sim.TopUp {
+			w.p += s.KindShare[i]
+		}
+	}
+	if total > 0 {
+		w.p /= total
+	}
+	// A region's wallets make transit payments by the riders' regions and
+	// the rest by payer_regions (top-ups follow activity: gen.payment).
+	pay, tr := regionMap(s.PayerRegions), regionMap(s.Transit.PayerRegions)
+	if len(s.Transit.PayerRegions) == 0 {
+		tr = pay
+	}
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		var idx []int
+		var sh []float64
+		for i, k := range s.Kinds {
+			if k == sim.TopUp {
+				continue
+			}
+			rw := pay[r]
+			if k == sim.Transit {
+				rw = tr[r]
+			}
+			idx, sh = append(idx, int(k)), append(sh, s.KindShare[i]*rw)
+		}
+		w.kinds[r] = newWeighted(idx, sh)
+	}
+	for name, d := range s.Amounts {
+		if k, err := sim.ParseKind(name); err == nil {
+			w.amounts[k] = d
+		}
+	}
+	return w
+}
+
+// maxWarmSteps bounds the burn-in of one wallet (the geometric tail).
+const maxWarmSteps = 1000
+
+func (ws *warmStart) balance(r *rand.Rand, w WalletInfo) int64 {
+	b := w.Target
+	kinds := &ws.kinds[w.Region]
+	if ws.p <= 0 || len(kinds.idx) == 0 {
+		return b
+	}
+	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	capB := sim.DefaultLimits[w.Class].BalanceCap
+	for step := 0; step < maxWarmSteps && r.Float64() >= ws.p; step++ {
+		k := sim.Kind(kinds.pick(r))
+		var a int64
+		if k == sim.Transit {
+			a = 1000 // about a median fare [A]; transit fares have no amounts entry
+		} else if d := ws.amounts[k]; d.Median > 0 {
+			a = drawMinor(r, d)
+		}
+		if k.IsTransfer() && r.Float64() < 0.5 {
+			if capB == 0 || b+a <= capB {
+				b += a // a transfer received
+			}
+			continue
+		}
+		if card && r.Float64() < ws.cardFirst {
+			continue
+		}
+		if b >= a {
+			b -= a
+		}
+	}
+	return b
 }

@@ -56,9 +56,33 @@ func NewBook(part, parts int, routes *route.Table, limits *[sim.NumClasses]sim.L
 
 // Clock maps simulated time to epochs. Epoch 0 opens wallets; epoch e >= 1
 // covers [Start+(e-1)*Length, Start+e*Length) in unix milliseconds.
+//
+// DayMS, when set, is the length of a holder's day in simulated time: a
+// scenario whose wallets are a sample of a market carrying its rate lives
+// each holder's day faster than the clock (scenario population
+// payments_per_day), and daily and yearly limits count those days, so
+// they reset as often as the holders' own days do. 0: the civil day
+// (China Standard Time).
 type Clock struct {
 	Start  int64
 	Length int64
+	DayMS  int64
+}
+
+// Day is the limit-counting day of simulated time t.
+func (c Clock) Day(t int64) int32 {
+	if c.DayMS > 0 {
+		return int32(max(t-c.Start, 0) / c.DayMS)
+	}
+	return SimDay(t)
+}
+
+// Year is the limit-counting year of t: 365 holder days when DayMS is set.
+func (c Clock) Year(t int64) int16 {
+	if c.DayMS > 0 {
+		return int16(int64(c.Day(t)) / 365)
+	}
+	return SimYear(t)
 }
 
 // EpochOf returns the epoch of simulated time t.
@@ -183,7 +207,7 @@ func (b *Book) Apply(e *event.Event) error {
 	if e.Wallet%b.stride != b.part {
 		return fmt.Errorf("event %d for wallet %d does not belong to partition %d of %d", e.ID, e.Wallet, b.part, b.stride)
 	}
-	return b.slot(e.Wallet).Apply(e)
+	return b.slot(e.Wallet).ApplyOn(e, b.clock)
 }
 
 // Handle decides one command. It returns an error only for a command that
@@ -229,10 +253,10 @@ func (b *Book) newEvent(t event.Type, c *event.Command, w *Wallet, wallet uint64
 func (b *Book) emit(w *Wallet, sink Sink) {
 	e := &b.ev
 	e.BalanceAfter = w.Balance
-	if e.NPostings > 0 {
+	if e.NPostings > 0 && e.Postings[0].Account == event.Acct(event.AccWallet, e.Wallet) {
 		e.BalanceAfter += e.Postings[0].Amount
 	}
-	if err := w.Apply(e); err != nil {
+	if err := w.ApplyOn(e, b.clock); err != nil {
 		// Apply rejects only what Handle could not have built; reaching
 		// here is a bug in this package, not bad input.
 		panic(err)
@@ -252,6 +276,7 @@ func (b *Book) open(c *event.Command, sink Sink) error {
 	e := b.newEvent(event.WalletOpened, c, w, c.Wallet, event.StepFirst)
 	e.Kind = sim.Open
 	e.Provider, e.Region, e.Class, e.Apps = c.Provider, c.Region, c.Class, c.Apps
+	e.Card, e.Target, e.QuotaUsed = c.Card, c.Target, c.QuotaUsed
 	e.Currency = sim.WalletCurrency(c.Provider, c.Region)
 	if c.Amount > 0 {
 		e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, e.Currency)
@@ -259,7 +284,7 @@ func (b *Book) open(c *event.Command, sink Sink) error {
 	}
 	// Apply needs a closed wallet to open; emit computes the balance.
 	e.BalanceAfter = c.Amount
-	if err := w.Apply(e); err != nil {
+	if err := w.ApplyOn(e, b.clock); err != nil {
 		panic(err)
 	}
 	w.Balance = c.Amount
@@ -348,35 +373,27 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 		b.decline(c, w, sink, sim.RouteLimitExceeded, false)
 		return
 	}
-	lim := &b.limits[w.Class]
 	if c.Kind == sim.TopUp {
-		if sim.Exceeds(w.Balance, debit, lim.BalanceCap) || sim.Exceeds(w.Balance, debit, sim.MaxBalance) {
-			b.decline(c, w, sink, sim.BalanceCapExceeded, false)
-			return
-		}
-		e := b.newEvent(event.ToppedUp, c, w, c.Wallet, b.step(c))
-		e.Route, e.Hops = r.ID, r.NHops
-		e.Post(event.Acct(event.AccWallet, c.Wallet), debit, w.Currency)
-		e.Post(event.Acct(event.AccExternal, 0), -debit, w.Currency)
-		b.emit(w, sink)
+		b.topUp(c, w, r, debit, sink)
 		return
 	}
-	w.roll(c.SimTime)
-	switch {
+	lim := &b.limits[w.Class]
+	w.roll(c.SimTime, b.clock)
 	// sim.Exceeds, not spent+debit > limit: the sum could overflow.
-	case sim.Exceeds(0, debit, lim.PerTxn),
-		sim.Exceeds(w.DaySpent, debit, lim.PerDay),
-		c.Static && sim.Exceeds(w.StaticDay, debit, lim.StaticDay),
-		sim.Exceeds(w.YearSpent, debit, lim.PerYear),
-		sim.Exceeds(w.LifeSpent, debit, lim.Lifetime):
-		b.decline(c, w, sink, sim.LimitExceeded, false)
-		return
-	case w.Balance < debit:
-		b.decline(c, w, sink, sim.InsufficientFunds, false)
+	staticOver := c.Static && sim.Exceeds(w.StaticDay, debit, lim.StaticDay)
+	// Account-class and e-CNY limits bound balance payments
+	// (cal:limits.account-class); a linked card is the bank's business.
+	overLimit := sim.Exceeds(0, debit, lim.PerTxn) ||
+		sim.Exceeds(w.DaySpent, debit, lim.PerDay) ||
+		sim.Exceeds(w.YearSpent, debit, lim.PerYear) ||
+		sim.Exceeds(w.LifeSpent, debit, lim.Lifetime)
+	card, reason := chooseFunding(c, w, debit, staticOver, overLimit)
+	if reason != sim.ReasonNone {
+		b.decline(c, w, sink, reason, false)
 		return
 	}
 	if c.Kind.IsTransfer() {
-		b.debitTransfer(c, w, r, peer, debit, rate, sink)
+		b.debitTransfer(c, w, r, peer, debit, rate, card, sink)
 		return
 	}
 	e := b.newEvent(event.PaymentSettled, c, w, c.Wallet, b.step(c))
@@ -385,27 +402,24 @@ func (b *Book) pay(c *event.Command, w *Wallet, sink Sink) {
 	if c.Static {
 		e.Flags |= FlagStatic
 	}
-	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+	b.payerLeg(e, c, w, debit, card)
 	if rate != 0 {
 		e.Post(event.Acct(event.AccFX, uint64(w.Currency)), debit, w.Currency)
 		e.Post(event.Acct(event.AccFX, uint64(c.Currency)), -(c.Amount + surcharge), c.Currency)
 	}
 	if surcharge != 0 {
-		e.Post(event.Acct(event.AccProvider, uint64(w.Provider)), surcharge, c.Currency)
+		e.Post(party(w.Provider, sim.RoleWallet), surcharge, c.Currency)
 	}
-	mdr := sim.FeeBPS(c.Amount, r.MDRBPS)
-	sw := min(sim.FeeCBPS(c.Amount, r.SwitchCBPS), mdr)
 	payee := event.Acct(event.AccMerchant, c.Counterparty)
 	if c.Kind == sim.Transit {
 		payee = event.Acct(event.AccOperator, c.Counterparty)
 	}
-	e.Post(payee, c.Amount-mdr, c.Currency)
-	if mdr-sw != 0 {
-		e.Post(event.Acct(event.AccProvider, uint64(w.Provider)), mdr-sw, c.Currency)
-	}
-	if sw != 0 {
-		e.Post(event.Acct(event.AccSwitch, uint64(r.Clearing)), sw, c.Currency)
-	}
+	// The merchant's credit is posted before its fees so that a merchant
+	// always reads as the event's second party.
+	at := e.NPostings
+	e.Post(payee, c.Amount, c.Currency)
+	mdr := acceptanceFees(e, c, w, r, peer, card, c.Amount, c.Currency)
+	e.Postings[at].Amount -= mdr
 	e.GreenGrams = b.green(c, w)
 	// calibration: Ant Forest e-invoice, 5 g, at most 5 a day.
 	if c.EReceipt && (c.Kind == sim.ScanMPM || c.Kind == sim.ScanCPM) && w.ReceiptsToday < 5 {
@@ -430,15 +444,36 @@ func (b *Book) green(c *event.Command, w *Wallet) int64 {
 	return 0
 }
 
-func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee sim.Provider, debit, rate int64, sink Sink) {
+// payerLeg posts the payer's side of a payment of debit (the wallet's
+// currency): the wallet's balance, or the linked card and what pulling the
+// money from the card's bank costs the wallet.
+func (b *Book) payerLeg(e *event.Event, c *event.Command, w *Wallet, debit int64, card bool) {
+	if !card {
+		e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+		return
+	}
+	e.Flags |= FlagCard
+	e.Post(event.Acct(event.AccExternal, 0), -debit, w.Currency)
+	b.bankLeg(e, w, debit, w.Card, true)
+}
+
+func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee sim.Provider, debit, rate int64, card bool, sink Sink) {
 	if r.ReceiverApp != sim.ProviderNone && c.PayeeSibling != 0 {
 		payee = r.ReceiverApp
 	}
 	e := b.newEvent(event.TransferDebited, c, w, c.Wallet, b.step(c))
 	e.Route, e.FXRate, e.Peer, e.Hops = r.ID, rate, payee, r.NHops
 	e.LatencyUS = b.latency(c, r)
-	e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+	if card {
+		e.Flags |= FlagCard
+		e.Post(event.Acct(event.AccExternal, 0), -debit, w.Currency)
+	} else {
+		e.Post(event.Acct(event.AccWallet, c.Wallet), -debit, w.Currency)
+	}
 	e.Post(event.Acct(event.AccSuspense, uint64(w.Currency)), debit, w.Currency)
+	if card {
+		b.bankLeg(e, w, debit, w.Card, true)
+	}
 	b.emit(w, sink)
 
 	o := b.next(c, event.CmdCredit)
@@ -452,6 +487,7 @@ func (b *Book) debitTransfer(c *event.Command, w *Wallet, r *route.Route, payee 
 	o.Counterparty = c.Wallet
 	o.Route, o.Peer = r.ID, w.Provider
 	o.HeldAmount, o.HeldCurrency, o.FXRate = debit, w.Currency, rate
+	o.HeldCard = card
 	sink.Send(o)
 }
 
@@ -473,6 +509,7 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		o.Wallet = c.Counterparty
 		o.Counterparty = c.Wallet
 		o.Reason = reason
+		o.HeldCard = c.HeldCard
 		o.Peer = payeeProvider(c)
 		if w != nil {
 			o.Peer = w.Provider
@@ -488,13 +525,22 @@ func (b *Book) credit(c *event.Command, sink Sink) {
 		e.Post(event.Acct(event.AccFX, uint64(c.HeldCurrency)), c.HeldAmount, c.HeldCurrency)
 		e.Post(event.Acct(event.AccFX, uint64(w.Currency)), -c.Amount, w.Currency)
 	}
+	// The clearing fee is due once the money has landed.
+	if int(c.Route) < len(b.routes.Routes) {
+		transferFees(e, &b.routes.Routes[c.Route], c.Peer, w.Provider, c.HeldAmount, c.HeldCurrency)
+	}
 	b.emit(w, sink)
 }
 
 func (b *Book) compensate(c *event.Command, w *Wallet, sink Sink) {
 	e := b.newEvent(event.TransferCompensated, c, w, c.Wallet, event.StepCompensate)
 	e.Route, e.Reason, e.Peer = c.Route, c.Reason, c.Peer
-	e.Post(event.Acct(event.AccWallet, c.Wallet), c.HeldAmount, c.HeldCurrency)
+	if c.HeldCard {
+		// Card-funded: the refund goes back to the card.
+		e.Post(event.Acct(event.AccExternal, 0), c.HeldAmount, c.HeldCurrency)
+	} else {
+		e.Post(event.Acct(event.AccWallet, c.Wallet), c.HeldAmount, c.HeldCurrency)
+	}
 	e.Post(event.Acct(event.AccSuspense, uint64(c.HeldCurrency)), -c.HeldAmount, c.HeldCurrency)
 	b.emit(w, sink)
 }

@@ -16,15 +16,20 @@ import (
 	"github.com/walletsim/walletsim/sim/event"
 )
 
-// Wallet is one aggregate's state: 64 bytes, no pointers, so a partition's
+// Wallet is one aggregate's state: 80 bytes, no pointers, so a partition's
 // wallets are one flat slice the garbage collector never scans.
 type Wallet struct {
-	Balance       int64
-	DaySpent      int64
-	StaticDay     int64
-	YearSpent     int64
-	LifeSpent     int64
-	Seq           uint64
+	Balance   int64
+	DaySpent  int64 // balance payments today (account-class limits)
+	StaticDay int64 // static-code payments today, however funded
+	YearSpent int64
+	LifeSpent int64
+	Seq       uint64
+	// Target is the float the holder keeps: rebalancing top-ups move the
+	// balance back to it (0: none). Withdrawn is the lifetime amount
+	// withdrawn to the bank (the free withdrawal quota counts it).
+	Target        int64
+	Withdrawn     int64
 	Day           int32 // simulated day of DaySpent and StaticDay
 	Year          int16 // simulated year of YearSpent
 	GreenToday    uint8 // green-energy payments credited today (cap 10)
@@ -37,6 +42,9 @@ type Wallet struct {
 	// Apps is the holder's installed wallet apps (bit = provider), from the
 	// opening; 0 = not recorded.
 	Apps uint16
+	// Card is the holder's linked bank card (for bank apps and QuickPass:
+	// the kind of their own account).
+	Card sim.Card
 }
 
 // SimDay is the simulated calendar day (China Standard Time) of t.
@@ -49,12 +57,20 @@ func SimYear(t int64) int16 { return int16(time.UnixMilli(t + 8*3600*1000).UTC()
 const (
 	// FlagStatic marks a payment through a static merchant code.
 	FlagStatic = 1
+	// FlagCard marks a payment or transfer funded by the linked card: its
+	// first posting debits the holder's bank (AccExternal), not the
+	// wallet, and it does not count against the account-class limits.
+	FlagCard = 2
 )
 
-// Apply applies one event to its wallet. It checks the sequence number and
-// the balance the event claims, so replaying a corrupt or reordered log
-// fails loudly instead of building wrong state.
-func (w *Wallet) Apply(e *event.Event) error {
+// Apply applies one event to its wallet, counting days on the civil
+// calendar. It checks the sequence number and the balance the event
+// claims, so replaying a corrupt or reordered log fails loudly instead of
+// building wrong state.
+func (w *Wallet) Apply(e *event.Event) error { return w.ApplyOn(e, Clock{}) }
+
+// ApplyOn is Apply with the clock whose days and years the limits count.
+func (w *Wallet) ApplyOn(e *event.Event, clk Clock) error {
 	if e.Seq != w.Seq+1 {
 		return fmt.Errorf("wallet %d: event %d has seq %d, want %d", e.Wallet, e.ID, e.Seq, w.Seq+1)
 	}
@@ -62,7 +78,8 @@ func (w *Wallet) Apply(e *event.Event) error {
 		if w.Open {
 			return fmt.Errorf("wallet %d: opened twice", e.Wallet)
 		}
-		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: sim.WalletCurrency(e.Provider, e.Region), Class: e.Class, Open: true, Apps: e.Apps}
+		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: sim.WalletCurrency(e.Provider, e.Region), Class: e.Class, Open: true, Apps: e.Apps,
+			Card: e.Card, Target: e.Target, Withdrawn: e.QuotaUsed}
 	} else if !w.Open {
 		return fmt.Errorf("wallet %d: event %d before the wallet was opened", e.Wallet, e.ID)
 	}
@@ -72,13 +89,28 @@ func (w *Wallet) Apply(e *event.Event) error {
 	}
 	switch e.Type {
 	case event.PaymentSettled, event.TransferDebited:
-		w.spend(e.SimTime, -delta, e.Flags&FlagStatic != 0)
+		if e.Flags&FlagCard != 0 {
+			// Card-funded: only the static-code limit (a barcode rule,
+			// whatever the funding) counts it.
+			var debit int64
+			if e.NPostings > 0 && e.Postings[0].Account.Type() == event.AccExternal {
+				debit = -e.Postings[0].Amount
+			}
+			w.roll(e.SimTime, clk)
+			if e.Flags&FlagStatic != 0 {
+				w.StaticDay += debit
+			}
+		} else {
+			w.spend(e.SimTime, clk, -delta, e.Flags&FlagStatic != 0)
+		}
 		if e.GreenGrams > 0 && e.Kind != sim.Transit {
 			w.GreenToday++
 		}
 		if e.ReceiptGrams > 0 {
 			w.ReceiptsToday++
 		}
+	case event.Withdrawn:
+		w.Withdrawn += -delta
 	}
 	w.Balance += delta
 	w.Seq = e.Seq
@@ -89,17 +121,17 @@ func (w *Wallet) Apply(e *event.Event) error {
 }
 
 // roll resets the day and year counters when simulated time moves on.
-func (w *Wallet) roll(t int64) {
-	if d := SimDay(t); d != w.Day {
+func (w *Wallet) roll(t int64, clk Clock) {
+	if d := clk.Day(t); d != w.Day {
 		w.Day, w.DaySpent, w.StaticDay, w.GreenToday, w.ReceiptsToday = d, 0, 0, 0, 0
-		if y := SimYear(t); y != w.Year {
+		if y := clk.Year(t); y != w.Year {
 			w.Year, w.YearSpent = y, 0
 		}
 	}
 }
 
-func (w *Wallet) spend(t int64, amount int64, static bool) {
-	w.roll(t)
+func (w *Wallet) spend(t int64, clk Clock, amount int64, static bool) {
+	w.roll(t, clk)
 	// Saturating: a counter that wrapped negative would lift its limit.
 	w.DaySpent = sim.AddSat(w.DaySpent, amount)
 	w.YearSpent = sim.AddSat(w.YearSpent, amount)

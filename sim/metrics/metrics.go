@@ -70,9 +70,11 @@ type Metrics struct {
 	unbalanced prometheus.Counter
 	conserved  prometheus.Gauge
 	moneyIn    [sim.NumCurrencies]prometheus.Counter
+	moneyOut   [sim.NumCurrencies]prometheus.Counter
 	suspense   [sim.NumCurrencies]prometheus.Gauge
-	fees       [2][sim.NumCurrencies]prometheus.Counter // wallet provider, switch
-	rides      [sim.NumOperators][2]prometheus.Counter  // succeeded, declined
+	fees       [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // received, by role
+	feesPaid   [sim.NumRoles][sim.NumCurrencies]prometheus.Counter // paid, by role
+	rides      [sim.NumOperators][2]prometheus.Counter             // succeeded, declined
 	fares      [sim.NumOperators][sim.NumCurrencies]prometheus.Counter
 
 	violations *prometheus.GaugeVec
@@ -185,17 +187,22 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 	m.unbalanced = counterVec("unbalanced_events_total", "Events whose postings do not sum to zero per currency.").WithLabelValues()
 	m.conserved = gaugeVec("money_conserved", "1 while money is conserved: no unbalanced event seen and, after a run's audit, the audit's verdict; 0 otherwise.").WithLabelValues()
 	m.conserved.Set(1)
-	in := counterVec("money_in_minor_total", "Money that entered the wallets from banks (top-ups), minor units, by currency.", "currency")
+	in := counterVec("money_in_minor_total", "Money that entered from the holders' banks and cards (opening balances, top-ups, card-funded payments), minor units, by currency.", "currency")
+	out := counterVec("money_out_minor_total", "Money that went back to the holders' banks and cards (withdrawals, refunds of card-funded transfers), minor units, by currency.", "currency")
 	susp := gaugeVec("suspense_minor", "Money held in suspense by transfers in flight, minor units, by currency (sum over processes for the cluster).", "currency")
 	for c := sim.Currency(1); c < sim.NumCurrencies; c++ {
 		m.imbalance[c] = imb.WithLabelValues(c.String())
 		m.moneyIn[c] = in.WithLabelValues(c.String())
+		m.moneyOut[c] = out.WithLabelValues(c.String())
 		m.suspense[c] = susp.WithLabelValues(c.String())
 	}
-	fees := counterVec("fees_minor_total", "Fees collected, minor units, by policy, party (wallet: the payer's wallet provider, net of the switch; switch: the clearing network; as in summary.json fees) and currency.", "policy", "party", "currency")
-	for i, party := range []string{"wallet", "switch"} {
+	fees := counterVec("fees_minor_total", "Fees received by institutions, minor units, by policy, party (the role: acquirer, issuer, wallet, network, clearing) and currency; less fees_paid_minor_total it is summary.json fees.", "policy", "party", "currency")
+	paid := counterVec("fees_paid_minor_total", "Fees paid by institutions to others, minor units, by policy, party (role) and currency.", "policy", "party", "currency")
+	for _, role := range sim.Roles() {
 		for c := sim.Currency(1); c < sim.NumCurrencies; c++ {
-			m.fees[i][c] = fees.With(prometheus.Labels{"policy": o.Policy, "party": party, "currency": c.String()})
+			l := prometheus.Labels{"policy": o.Policy, "party": role.String(), "currency": c.String()}
+			m.fees[role][c] = fees.With(l)
+			m.feesPaid[role][c] = paid.With(l)
 		}
 	}
 	rides := counterVec("transit_rides_total", "Transit fares paid or declined, by operator and outcome.", "operator", "outcome")
@@ -247,7 +254,7 @@ func (m *Metrics) Observe(ev *event.Event) {
 	k := ev.Kind
 	kindOK := k.IsPayment()
 	switch ev.Type {
-	case event.PaymentSettled, event.ToppedUp, event.TransferCredited:
+	case event.PaymentSettled, event.ToppedUp, event.TransferCredited, event.Withdrawn:
 		if kindOK {
 			m.payments[k][0].Inc()
 			if ev.FXRate != 0 {
@@ -302,13 +309,23 @@ func (m *Metrics) Observe(ev *event.Event) {
 		sum[c] += p.Amount
 		switch p.Account.Type() {
 		case event.AccExternal:
-			m.moneyIn[c].Add(float64(-p.Amount))
+			// Counters only rise: money back out to banks (withdrawals,
+			// refunds to cards) has its own.
+			if p.Amount <= 0 {
+				m.moneyIn[c].Add(float64(-p.Amount))
+			} else {
+				m.moneyOut[c].Add(float64(p.Amount))
+			}
 		case event.AccSuspense:
 			m.suspense[c].Add(float64(p.Amount))
-		case event.AccProvider:
-			m.fees[0][c].Add(float64(p.Amount))
-		case event.AccSwitch:
-			m.fees[1][c].Add(float64(p.Amount))
+		case event.AccParty:
+			if _, role := p.Account.Party(); role.Valid() {
+				if p.Amount >= 0 {
+					m.fees[role][c].Add(float64(p.Amount))
+				} else {
+					m.feesPaid[role][c].Add(float64(-p.Amount))
+				}
+			}
 		}
 	}
 	bad := false

@@ -250,7 +250,7 @@ func Compile(p *Policy) (*Table, error) {
 			id = uint16(len(t.Routes))
 			t.Routes = append(t.Routes, Route{
 				ID: id, Name: strings.ToLower(r.Route), Clearing: cl, Hops: rs.Hops, NHops: uint8(len(rs.Hops)),
-				MDRBPS: r.MDRBPS, SwitchCBPS: rs.SwitchCBPS, FXMarginBPS: r.FXMarginBPS,
+				MDRBPS: r.MDRBPS, ChargesMerchant: r.MDRBPS > 0, SwitchCBPS: rs.SwitchCBPS, FXMarginBPS: r.FXMarginBPS,
 				FX: cl == CrossBorder, MaxAmount: r.MaxAmount, ReceiverApp: app, Rule: i,
 			})
 		}

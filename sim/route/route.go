@@ -107,12 +107,17 @@ type Route struct {
 	Name     string
 	Clearing Clearing
 	Hops     []Hop
-	// MDRBPS is the merchant discount rate in basis points (0.60% = 60),
-	// charged to the merchant and kept by the wallet provider (less the
-	// switch fee). Zero for transfers and top-ups.
+	// MDRBPS is the rule's quoted merchant discount rate in basis points
+	// (0.60% = 60). It orders routes for a multi-code merchant; what a
+	// merchant pays is its own contract (MerchantRateBPS), charged when
+	// ChargesMerchant. Zero for transfers, top-ups, e-CNY and transit.
 	MDRBPS int64
-	// SwitchCBPS is the clearing house's fee in centi-basis-points of the
-	// amount (0.0325% = 325), taken out of the MDR.
+	// ChargesMerchant says whether merchants pay a discount on this route
+	// (a rule with mdr_bps > 0): e-CNY and transit gates charge none.
+	ChargesMerchant bool
+	// SwitchCBPS is the network's or clearing house's fee in
+	// centi-basis-points of the amount, both sides together (0.065% =
+	// 650): each side pays half, capped in total (SideFees).
 	SwitchCBPS int64
 	// FXMarginBPS is the margin on the mid rate when currencies differ.
 	FXMarginBPS int64

@@ -206,7 +206,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
 	go func() {
 		aud, rep, err := engine.VerifyWith(ctx, o.Bus, o.Topics, engine.VerifyConfig{
-			Routes: o.Policy, Done: logDone,
+			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS,
 			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
 		})
 		verified <- verdict{aud, rep, err}
@@ -255,7 +255,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.ProcessResult, elapsed time.Duration) *Summary {
 	s := &Summary{
 		Scenario: o.Scenario.Name, Policy: o.PolicyName, Seed: o.Scenario.Seed,
-		Declines: rep.Declines, Fees: rep.Fees, FXVolume: rep.FXVolume,
+		Declines: rep.Declines, Fees: rep.Fees, PnL: rep.PnL, Flows: rep.Flows, FXVolume: rep.FXVolume,
 		Payments:   Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
 		Events:     Events{Written: rep.Events, Digest: rep.Digest},
 		Invariants: rep.Invariants,

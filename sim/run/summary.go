@@ -17,18 +17,23 @@ import (
 // Summary is summary.json. Field names are a contract: CI gates and later
 // tools read them. Add fields freely; never rename.
 type Summary struct {
-	Scenario    string                      `json:"scenario"`
-	Policy      string                      `json:"policy"`
-	Seed        int64                       `json:"seed"`
-	Payments    Payments                    `json:"payments"`
-	Declines    map[string]int64            `json:"declines"`
-	Events      Events                      `json:"events"`
-	Invariants  Invariants                  `json:"invariants"`
-	Throughput  Throughput                  `json:"throughput"`
-	LatencyMS   Latency                     `json:"latency_ms"`
-	DurationS   float64                     `json:"duration_s"`
-	Interop     Interop                     `json:"interop"`
-	Fees        map[string]map[string]int64 `json:"fees"`
+	Scenario   string                      `json:"scenario"`
+	Policy     string                      `json:"policy"`
+	Seed       int64                       `json:"seed"`
+	Payments   Payments                    `json:"payments"`
+	Declines   map[string]int64            `json:"declines"`
+	Events     Events                      `json:"events"`
+	Invariants Invariants                  `json:"invariants"`
+	Throughput Throughput                  `json:"throughput"`
+	LatencyMS  Latency                     `json:"latency_ms"`
+	DurationS  float64                     `json:"duration_s"`
+	Interop    Interop                     `json:"interop"`
+	Fees       map[string]map[string]int64 `json:"fees"`
+	// PnL is each institution's net in each role ("alipay/acquirer"), and
+	// Flows the net by kind of holder (institutions, merchants, consumers,
+	// in_flight), per currency in minor units; Flows sum to zero.
+	PnL         map[string]map[string]int64 `json:"pnl,omitempty"`
+	Flows       map[string]map[string]int64 `json:"flows,omitempty"`
 	Carbon      Carbon                      `json:"carbon"`
 	RouteLatMS  Latency                     `json:"route_latency_ms"`
 	FXVolume    map[string]int64            `json:"fx_volume,omitempty"`

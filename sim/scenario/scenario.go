@@ -78,6 +78,8 @@ type Scenario struct {
 	// follow, each with its reason: the calibration report shows those
 	// rows as "departs" instead of checking them.
 	Departs []Departure `mapstructure:"departs" json:"departs,omitempty"`
+	// Funding is where wallet payments' money comes from (funding.go).
+	Funding Funding `mapstructure:"funding" json:"funding,omitempty"`
 }
 
 // Departure is a source row a scenario does not follow, cited as
@@ -144,6 +146,13 @@ type Population struct {
 	// wallets, Alipay and Weixin (cal:market.multihoming: at least 47% in
 	// 2017, at least 77% in 2023); 0 = holdings independent.
 	Multihoming map[string]float64 `mapstructure:"multihoming" json:"multihoming,omitempty"`
+	// PaymentsPerDay is how many payments one consumer makes a day. Set, it
+	// makes the population a sample of a market that carries the
+	// scenario's rate: each consumer's day lasts consumers x
+	// payments_per_day / rate seconds of simulated time, and daily and
+	// yearly limits count those days (so a run's decline mix does not
+	// drift with its length). 0: limits count civil days.
+	PaymentsPerDay float64 `mapstructure:"payments_per_day" json:"payments_per_day,omitempty"`
 }
 
 // Merchants is the merchant population.
@@ -161,6 +170,9 @@ type Merchants struct {
 	// the scenario's start replaces Codes and Scanners (regions it names),
 	// so a 2017 scenario shows 2017's codes and a 2024 one aggregated ones.
 	Eras []CodeEra `mapstructure:"eras" json:"eras,omitempty"`
+	// Tiers per region: shares of merchants by discount-rate contract
+	// (standard, sme, preferential); empty: every merchant standard.
+	Tiers map[string]map[string]float64 `mapstructure:"tiers" json:"tiers,omitempty"`
 }
 
 // CodeEra is the merchant code mix from a date on.
@@ -193,6 +205,9 @@ type Compiled struct {
 	// Codes and Scanners are the merchant mixes in force at the start
 	// (Merchants.Eras applied).
 	Codes, Scanners map[string]map[string]float64
+	// DayMS is the length of a consumer's day in simulated time (see
+	// Population.PaymentsPerDay); 0 = civil days.
+	DayMS int64
 }
 
 // CompiledPhase is a Phase in milliseconds from the start.
@@ -457,6 +472,32 @@ func Compile(s *Scenario) (*Compiled, error) {
 			bad("transit.riders."+o, "weight %v must be >= 0", v)
 		}
 	}
+	if v := p.PaymentsPerDay; !(v >= 0) || v > 10_000 {
+		bad("population.payments_per_day", "%v out of range 0-10000", v)
+	} else if v > 0 && s.Rate > 0 {
+		var consumers int64
+		for _, n := range p.Consumers {
+			consumers += max(n, 0)
+		}
+		if d := float64(consumers) * v / s.Rate * 1000; d >= 1 && d < 86_400_000 {
+			c.DayMS = int64(d)
+		}
+	}
+	for _, r := range sortedKeys(m.Tiers) {
+		if _, err := sim.ParseRegion(r); err != nil {
+			bad("merchants.tiers."+r, "%v", err)
+			continue
+		}
+		for _, t := range sortedKeys(m.Tiers[r]) {
+			if _, err := sim.ParseTier(t); err != nil {
+				bad("merchants.tiers."+r+"."+t, "%v", err)
+			}
+			if v := m.Tiers[r][t]; !(v >= 0) {
+				bad("merchants.tiers."+r+"."+t, "share %v must be >= 0", v)
+			}
+		}
+	}
+	s.Funding.check(bad)
 	f := &s.Faults
 	for key, v := range map[string]float64{"faults.produce_error_rate": f.ProduceErrorRate, "faults.fetch_error_rate": f.FetchErrorRate, "faults.commit_error_rate": f.CommitErrorRate} {
 		if !(v >= 0 && v < 1) {

@@ -140,7 +140,7 @@ func (m amountModel) logMoments() (float64, float64, bool) {
 	return mu, v, true
 }
 
-// fareModel is an operator's fare as gen draws it (sim.DefaultFares):
+// fareModel is an operator's fare as gen draws it (sim.FareAt the date):
 // lognormal cents clamped to the fare range, truncated to a cent and
 // floored to the distance band; or a flat fare.
 type fareModel struct {
@@ -149,8 +149,8 @@ type fareModel struct {
 	flat int64 // > 0: a flat fare
 }
 
-func newFareModel(o sim.Operator, weekend bool) fareModel {
-	f := sim.DefaultFares[o]
+func newFareModel(o sim.Operator, weekend bool, at int64) fareModel {
+	f := sim.FareAt(o, at)
 	if f.Model == sim.FareFlat {
 		fl := f.FlatCents
 		if weekend && f.WeekendCents > 0 {

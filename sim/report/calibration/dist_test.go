@@ -67,11 +67,11 @@ func TestMedians(t *testing.T) {
 	}{
 		{"lognormal", lognormal(scenario.Dist{Median: 60, Sigma: 1.2}), 6000},
 		{"clamped below the median", lognormal(scenario.Dist{Median: 60, Sigma: 1.2, Max: 20}), 2000},
-		{"flat fare", newFareModel(sim.Tramways, false), sim.DefaultFares[sim.Tramways].FlatCents},
-		{"weekend ferry", newFareModel(sim.StarFerry, true), 650},
+		{"flat fare", newFareModel(sim.Tramways, false, 0), sim.DefaultFares[sim.Tramways].FlatCents},
+		{"weekend ferry", newFareModel(sim.StarFerry, true, 0), 650},
 		// Half the MTR draws are below HK$11.00; floored to 10-cent bands,
 		// P(fare <= 10.90) is exactly one half.
-		{"MTR distance bands", newFareModel(sim.MTR, false), 1090},
+		{"MTR distance bands", newFareModel(sim.MTR, false, 0), 1090},
 		{"mixture of atoms", star, 330},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -564,7 +564,7 @@ func (t *targets) ticket(k sim.Kind) model {
 		weekend := wd == time.Saturday || wd == time.Sunday
 		m := &mixture{}
 		for _, o := range sim.Operators() {
-			m.add(t.riders[o], newFareModel(o, weekend))
+			m.add(t.riders[o], newFareModel(o, weekend, t.sc.StartMS))
 		}
 		return m
 	case sim.ScanMPM, sim.ScanCPM:

@@ -23,11 +23,11 @@ type Counter struct {
 }
 
 // Event counts e if it is a routing decision: the event that took a route
-// (a settled payment, a transfer's debit, a top-up). A transfer's credit or
+// (a settled payment, a transfer's debit, a top-up or a withdrawal). A transfer's credit or
 // refund repeats its debit's route and is not a second decision.
 func (c *Counter) Event(e *event.Event) {
 	switch e.Type {
-	case event.PaymentSettled, event.TransferDebited, event.ToppedUp:
+	case event.PaymentSettled, event.TransferDebited, event.ToppedUp, event.Withdrawn:
 	default:
 		return
 	}

@@ -139,6 +139,9 @@ type CompareReport struct {
 
 	// Settlement is the net position of each party at settlement.
 	Settlement Table `json:"settlement"`
+	// PnL is profit and loss by institution and role per policy, with
+	// merchants' and consumers' costs.
+	PnL Table `json:"pnl"`
 
 	// Sections are further tables, each under its own heading, after the
 	// metrics (paired differences over seeds, attribution of changed

@@ -261,6 +261,7 @@ type compareBody struct {
 	Fees       []feeChart
 	CO2        template.HTML
 	Settlement tableView
+	PnL        tableView
 	Sections   []sectionView
 }
 
@@ -323,7 +324,7 @@ func newMetricRow(m CompareMetric, n int) metricRow {
 // WriteCompare renders the comparison of several policies on one scenario.
 func WriteCompare(w io.Writer, r CompareReport) error {
 	n := len(r.Policies)
-	b := compareBody{Policies: r.Policies, Settlement: newTable(r.Settlement)}
+	b := compareBody{Policies: r.Policies, Settlement: newTable(r.Settlement), PnL: newTable(r.PnL)}
 	for _, m := range r.Metrics {
 		b.Metrics = append(b.Metrics, newMetricRow(m, n))
 	}

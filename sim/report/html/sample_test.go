@@ -138,6 +138,19 @@ func sampleCompare() CompareReport {
 				{"Tenpay HK", "HKD", "0.00", "0.00", "0.00", "0.00"},
 			},
 		},
+		PnL: Table{
+			Title:   "Profit and loss by institution and role (positive: earned; change against baseline)",
+			Columns: []string{"Institution / role", "Currency", "baseline", "fee-cap-0.6%", "fps-first", "interop-qr"},
+			Rows: [][]string{
+				{"alipay/acquirer", "CNY", "1,204,332.10", "1,198,870.45 (-5,461.65)", "988,102.00 (-216,230.10)", "1,250,018.33 (+45,686.23)"},
+				{"bank/issuer", "CNY", "842,100.55", "840,311.20 (-1,789.35)", "702,998.01 (-139,102.54)", "901,442.90 (+59,342.35)"},
+				{"weixin/wallet", "CNY", "-362,231.55", "-358,559.25 (+3,672.30)", "-285,103.99 (+77,127.56)", "-348,575.43 (+13,656.12)"},
+				{"unionpay/network", "CNY", "12,001.00", "12,001.00 (+0.00)", "9,870.10 (-2,130.90)", "14,002.50 (+2,001.50)"},
+				{"netsunion/clearing", "CNY", "40,210.20", "40,210.20 (+0.00)", "38,002.11 (-2,208.09)", "41,990.00 (+1,779.80)"},
+				{"merchants' cost (discounts)", "CNY", "2,100,334.00", "2,090,100.20 (-10,233.80)", "1,802,776.10 (-297,557.90)", "2,210,443.00 (+110,109.00)"},
+				{"consumers' cost (withdrawal fees)", "CNY", "1,200.10", "1,200.10 (+0.00)", "1,190.00 (-10.10)", "1,230.40 (+30.30)"},
+			},
+		},
 	}
 }
 

@@ -103,6 +103,19 @@ type Result struct {
 	// FXMarginCNY is the FX desk's position valued at the policy's mid
 	// rate, in CNY fen: what the FX margins earned.
 	FXMarginCNY int64 `json:"fx_margin_cny"`
+	// PnL is each institution's profit and loss in each role,
+	// "institution/role" (alipay/acquirer, bank/issuer, unionpay/network,
+	// netsunion/clearing, weixin/wallet, fx_desk/fx) -> currency -> minor
+	// units. PnLChange is its change against the first policy (absent in
+	// the first column); a key missing from one side counts as 0 there.
+	PnL       map[string]map[string]int64 `json:"pnl"`
+	PnLChange map[string]map[string]int64 `json:"pnl_change,omitempty"`
+	// Costs are what merchants (discounts) and consumers (withdrawal fees)
+	// paid, per currency; the consumers' FX margin is FXMarginCNY.
+	Costs Costs `json:"costs"`
+	// Flows is the net of all accounts by holder (institutions, merchants,
+	// consumers, in_flight) per currency: they sum to zero.
+	Flows map[string]map[string]int64 `json:"flows"`
 	// NetPositions are the inter-provider positions netted over the whole
 	// run; Settlement has them per settlement cycle.
 	NetPositions []NetPosition  `json:"net_positions"`
@@ -115,6 +128,12 @@ type Result struct {
 	Invariants  run.Invariants `json:"invariants"`
 	Events      run.Events     `json:"events"`
 	DurationS   float64        `json:"duration_s"`
+}
+
+// Costs are merchants' and consumers' fees paid, currency -> minor units.
+type Costs struct {
+	Merchants map[string]int64 `json:"merchants"`
+	Consumers map[string]int64 `json:"consumers"`
 }
 
 // NetPosition is the run's net between two providers in one currency,
@@ -147,6 +166,9 @@ func Run(ctx context.Context, o Options) (*Comparison, error) {
 		c.Policies = append(c.Policies, p.Name)
 		c.Results = append(c.Results, FromSummary(p, res.Summary))
 	}
+	for i := 1; i < len(c.Results); i++ {
+		c.Results[i].PnLChange = pnlChange(c.Results[0].PnL, c.Results[i].PnL)
+	}
 	c.Payments = c.Results[0].Payments.Attempted
 	for _, r := range c.Results[1:] {
 		if r.Payments.Attempted != c.Payments {
@@ -170,9 +192,36 @@ func FromSummary(p Policy, s *run.Summary) Result {
 	if r.Settlement.Positions == nil {
 		r.Settlement.Positions = []audit.Position{}
 	}
+	r.PnL, r.Flows = nonNil2(s.PnL), nonNil2(s.Flows)
+	r.Costs = Costs{Merchants: nonNil(s.Fees["merchant"]), Consumers: nonNil(s.Fees["consumer"])}
 	r.NetPositions = netPositions(s.Settlement)
 	r.FXMarginCNY = fxMargin(s.Fees["fx"], p.Table)
 	return r
+}
+
+func nonNil2(m map[string]map[string]int64) map[string]map[string]int64 {
+	if m == nil {
+		return map[string]map[string]int64{}
+	}
+	return m
+}
+
+// pnlChange is b - a per key and currency over the union of both.
+func pnlChange(a, b map[string]map[string]int64) map[string]map[string]int64 {
+	out := map[string]map[string]int64{}
+	add := func(m map[string]map[string]int64, sign int64) {
+		for k, byCur := range m {
+			for cur, v := range byCur {
+				if out[k] == nil {
+					out[k] = map[string]int64{}
+				}
+				out[k][cur] += sign * v
+			}
+		}
+	}
+	add(b, 1)
+	add(a, -1)
+	return out
 }
 
 func nonNil(m map[string]int64) map[string]int64 {

@@ -38,6 +38,7 @@ func (c *Comparison) Report() html.CompareReport {
 		r.Fees = append(r.Fees, html.Fee{Policy: res.Policy, Party: "fx margin", Currency: "CNY", Minor: res.FXMarginCNY})
 	}
 	r.Settlement = settle
+	r.PnL = c.pnlTable()
 	if c.Paired != nil {
 		r.Sections = append(r.Sections, c.Paired.section())
 	}
@@ -45,6 +46,54 @@ func (c *Comparison) Report() html.CompareReport {
 		r.Sections = append(r.Sections, c.Attribution.section())
 	}
 	return r
+}
+
+// pnlTable is the profit and loss of every institution in every role, with
+// each policy's change against the first, and the merchants' and
+// consumers' costs beside them.
+func (c *Comparison) pnlTable() html.Table {
+	t := html.Table{Title: "Profit and loss by institution and role (positive: earned; change against " + first(c.Policies) + ")",
+		Columns: append([]string{"Institution / role", "Currency"}, c.Policies...)}
+	cell := func(i int, v, base int64) string {
+		s := major(v)
+		if i > 0 {
+			d := v - base
+			sign := "+"
+			if d < 0 {
+				sign = ""
+			}
+			s += " (" + sign + major(d) + ")"
+		}
+		return s
+	}
+	line := func(name, cur string, v func(r *Result) int64) {
+		row := []string{name, cur}
+		base := v(&c.Results[0])
+		for i := range c.Results {
+			row = append(row, cell(i, v(&c.Results[i]), base))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	for _, k := range c.pnlKeys() {
+		line(k.party, k.cur, func(r *Result) int64 { return r.PnL[k.party][k.cur] })
+	}
+	for _, cur := range c.keys(func(r *Result) []string { return mapKeys(r.Costs.Merchants) }) {
+		line("merchants' cost (discounts)", cur, func(r *Result) int64 { return r.Costs.Merchants[cur] })
+	}
+	for _, cur := range c.keys(func(r *Result) []string { return mapKeys(r.Costs.Consumers) }) {
+		line("consumers' cost (withdrawal fees)", cur, func(r *Result) int64 { return r.Costs.Consumers[cur] })
+	}
+	if len(c.Results) > 0 {
+		line("consumers' cost (FX margin at mid)", "CNY", func(r *Result) int64 { return r.FXMarginCNY })
+	}
+	return t
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "the first policy"
+	}
+	return s[0]
 }
 
 // WriteHTML writes dir/compare.html: self-contained, charts inline.

@@ -30,6 +30,8 @@ const (
 	GroupDeclines   = "declines"
 	GroupRoutes     = "routes"
 	GroupFees       = "fees"
+	GroupPnL        = "pnl"
+	GroupCosts      = "costs"
 	GroupSettlement = "settlement"
 	GroupFX         = "fx"
 	GroupRun        = "run"
@@ -121,6 +123,15 @@ func (c *Comparison) Rows() []Row {
 		}))
 	}
 	add(GroupFees, "fees: fx margin at mid", "CNY", "", money(func(r *Result) (int64, bool) { return r.FXMarginCNY, true }))
+	for _, k := range c.pnlKeys() {
+		add(GroupPnL, "p&l "+k.party, k.cur, "", money(func(r *Result) (int64, bool) { return r.PnL[k.party][k.cur], true }))
+	}
+	for _, cur := range c.keys(func(r *Result) []string { return mapKeys(r.Costs.Merchants) }) {
+		add(GroupCosts, "cost: merchants", cur, html.BetterLower, money(func(r *Result) (int64, bool) { return r.Costs.Merchants[cur], true }))
+	}
+	for _, cur := range c.keys(func(r *Result) []string { return mapKeys(r.Costs.Consumers) }) {
+		add(GroupCosts, "cost: consumers", cur, html.BetterLower, money(func(r *Result) (int64, bool) { return r.Costs.Consumers[cur], true }))
+	}
 	type pair struct{ from, to, cur string }
 	var pairs []pair
 	seenPair := map[pair]bool{}
@@ -181,6 +192,47 @@ func (c *Comparison) Rows() []Row {
 		return nan(), d, true
 	})
 	return rows
+}
+
+// pnlKey is one P&L line: "institution/role" and a currency.
+type pnlKey struct{ party, cur string }
+
+// pnlKeys is the union of every result's P&L lines, by role (acquirer,
+// issuer, wallet, network, clearing, fx), then institution, then currency.
+func (c *Comparison) pnlKeys() []pnlKey {
+	seen := map[pnlKey]bool{}
+	var out []pnlKey
+	for i := range c.Results {
+		for party, byCur := range c.Results[i].PnL {
+			for cur := range byCur {
+				if k := (pnlKey{party, cur}); !seen[k] {
+					seen[k] = true
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	rank := map[string]int{"acquirer": 0, "issuer": 1, "wallet": 2, "network": 3, "clearing": 4, "fx": 5}
+	role := func(p string) (int, string) {
+		inst, r, _ := strings.Cut(p, "/")
+		n, ok := rank[r]
+		if !ok {
+			n = len(rank)
+		}
+		return n, inst
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, ii := role(out[i].party)
+		rj, ij := role(out[j].party)
+		if ri != rj {
+			return ri < rj
+		}
+		if ii != ij {
+			return ii < ij
+		}
+		return out[i].cur < out[j].cur
+	})
+	return out
 }
 
 // keys is the sorted union of a per-result key list.
