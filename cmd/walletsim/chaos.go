@@ -434,7 +434,7 @@ func readSummaryFile(dir string) (*run.Summary, error) {
 // reports is its own.
 func applyAudit(s *run.Summary, r audit.Report) {
 	s.Payments.Attempted, s.Payments.Succeeded, s.Payments.Declined = r.Attempted, r.Succeeded, r.Declined
-	s.Events.Written, s.Events.Digest = r.Events, r.Digest
+	s.Events.Written, s.Events.Digest, s.Events.Redelivered = r.Events, r.Digest, r.Redelivered
 	inv := &s.Invariants
 	inv.MoneyConserved, inv.NegativeBalances, inv.DuplicateEvents = r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents
 	inv.UnresolvedCommands, inv.DuplicateOutcomes, inv.UnbalancedEvents = r.UnresolvedCommands, r.DuplicateOutcomes, r.UnbalancedEvents

@@ -79,6 +79,8 @@ type processor struct {
 
 	skip map[uint64]struct{} // events already in the log (recovery)
 
+	failed error // a dead letter that could not be written: stop
+
 	// per-epoch output, reused
 	arena   []byte
 	msgs    []kafka.Message
@@ -98,6 +100,7 @@ type Stats struct {
 	SagaSent    int64
 	DeadLetters int64
 	Stale       int64 // duplicate or late records dropped
+	Redelivered int64 // events already applied, read again while rebuilding
 	Epochs      int64
 	Outcomes    int64
 }
@@ -188,7 +191,7 @@ func (p *processor) run(ctx context.Context) error {
 // only an error the broker says will not go away ends the processor.
 func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Message, error) {
 	backoff := 10 * time.Millisecond
-	for {
+	for failures := 1; ; failures++ {
 		m, err := r.Fetch(ctx)
 		if err == nil {
 			return m, nil
@@ -199,6 +202,12 @@ func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Me
 		var ke kafka.Error
 		if errors.Is(err, io.EOF) || errors.As(err, &ke) && !ke.Temporary() {
 			return m, err
+		}
+		// A topic deleted under the run answers UNKNOWN_TOPIC_OR_PARTITION,
+		// which kafka-go calls temporary: give up after about half a
+		// minute of failures in a row instead of waiting forever.
+		if failures > 40 {
+			return m, fmt.Errorf("%d fetches failed in a row: %w", failures, err)
 		}
 		p.e.retries.Add(1)
 		p.e.logf("partition %d: fetch failed, retrying: %v", p.part, err)
@@ -348,6 +357,9 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 func order(a, b *input) int { return ledger.Order(&a.cmd, a.saga, &b.cmd, b.saga) }
 
 func (p *processor) process(ctx context.Context, e uint32) error {
+	if p.failed != nil {
+		return p.failed
+	}
 	var items []input
 	if b := p.sagas[e]; b != nil {
 		items = b.items
@@ -375,6 +387,9 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		}
 	}
 	p.cur = nil
+	if p.failed != nil {
+		return p.failed
+	}
 	if len(p.msgs) > 0 {
 		if err := p.e.write(ctx, p.msgs); err != nil {
 			return fmt.Errorf("partition %d epoch %d: write events: %w", p.part, e, err)
@@ -404,6 +419,9 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 // and records progress. Marks go only after the saga records they count
 // are acknowledged, so a mark is never ahead of its records in the log.
 func (p *processor) writeCheckpoint(ctx context.Context, e uint32, done bool) error {
+	if p.failed != nil {
+		return p.failed
+	}
 	msgs := p.msgs[:0]
 	p.arena = p.arena[:0]
 	if !done {
@@ -468,8 +486,10 @@ func (p *processor) deadLetter(ctx context.Context, m kafka.Message, reason stri
 			{Key: "source_offset", Value: []byte(strconv.FormatInt(m.Offset, 10))},
 		},
 	}
-	if err := p.e.writeControl(ctx, []kafka.Message{dl}); err != nil && !errors.Is(err, context.Canceled) {
-		p.e.logf("partition %d: dead letter not written: %v", p.part, err)
+	if err := p.e.writeControl(ctx, []kafka.Message{dl}); err != nil && p.failed == nil {
+		// Not dropped: the processor stops before its next write and
+		// recovers from its checkpoint, which rereads this record.
+		p.failed = fmt.Errorf("partition %d: write dead letter: %w", p.part, err)
 	}
 }
 

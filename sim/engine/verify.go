@@ -37,6 +37,7 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	free := make(chan *batch, 32)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*parts+2)
+	var evFirst []int64
 	for _, topic := range []string{topics.Commands, topics.Events} {
 		n, err := admin.Partitions(ctx, topic)
 		if err != nil {
@@ -47,6 +48,9 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 			return nil, audit.Report{}, err
 		}
 		isEvents := topic == topics.Events
+		if isEvents {
+			evFirst = first
+		}
 		for p := 0; p < n; p++ {
 			wg.Add(1)
 			go func(p int) {
@@ -60,10 +64,16 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	}
 	go func() { wg.Wait(); close(batches) }()
 	a := audit.New()
+	// Offset just past the last record per events partition that repeats
+	// an earlier (wallet, seq): the auditor needs those partitions read
+	// again up to there to tell redeliveries from duplicates.
+	again := map[int]int64{}
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {
-				a.Event(&b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]])
+				if a.EventPending(&b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]]) {
+					again[b.part] = max(again[b.part], b.offs[i]+1)
+				}
 			}
 		} else {
 			for i := range b.cmds {
@@ -82,6 +92,18 @@ func Verify(ctx context.Context, bc bus.Config, topics bus.Topics) (*audit.Audit
 	if err := ctx.Err(); err != nil {
 		return nil, audit.Report{}, err
 	}
+	for p, to := range again {
+		var ev event.Event
+		err := scanRetrying(ctx, bc, topics.Events, p, evFirst[p], to, func(_ int64, v []byte) error {
+			if event.DecodeEvent(v, &ev) == nil {
+				a.Resolve(&ev, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, audit.Report{}, err
+		}
+	}
 	return a, a.Finish(), nil
 }
 
@@ -91,6 +113,8 @@ const batchLen = 2048
 // events kept (the digest is over the bytes the log holds).
 type batch struct {
 	events bool
+	part   int
+	offs   []int64
 	evs    []event.Event
 	cmds   []event.Command
 	raw    []byte
@@ -103,9 +127,10 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		select {
 		case b := <-free:
 			b.events, b.evs, b.cmds, b.raw, b.ends, b.lens = isEvents, b.evs[:0], b.cmds[:0], b.raw[:0], b.ends[:0], b.lens[:0]
+			b.part, b.offs = p, b.offs[:0]
 			return b
 		default:
-			return &batch{events: isEvents}
+			return &batch{events: isEvents, part: p}
 		}
 	}
 	b := get()
@@ -121,8 +146,9 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 		b = get()
 		return nil
 	}
-	err := scanRetrying(ctx, bc, topic, p, from, to, func(_ int64, v []byte) error {
+	err := scanRetrying(ctx, bc, topic, p, from, to, func(off int64, v []byte) error {
 		if isEvents {
+			b.offs = append(b.offs, off)
 			b.evs = append(b.evs, event.Event{})
 			if err := event.DecodeEvent(v, &b.evs[len(b.evs)-1]); err != nil {
 				b.evs[len(b.evs)-1] = event.Event{} // counted as a bad event

@@ -16,6 +16,7 @@ import (
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/engine/replay"
 	"github.com/walletsim/walletsim/sim/event"
@@ -58,6 +59,14 @@ type Options struct {
 	// processes elsewhere run the processors. Run waits for their
 	// checkpoints to say done.
 	ExternalWorkers bool
+	// NetFaults, if it injects anything, puts a TCP proxy (package
+	// netfault) between the engine and the broker, embedded or external,
+	// and resets its connections and loses produce responses on the
+	// plan's schedule while the engine runs. The final audit reads the
+	// broker directly.
+	NetFaults netfault.Plan
+	// OnProxy sees the proxy once started.
+	OnProxy func(*netfault.Proxy)
 }
 
 // Result is a finished run.
@@ -104,6 +113,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				return nil, err
 			}
 		}
+	}
+	direct := o.Bus // the audit reads the broker, not through the faults
+	if o.NetFaults.Enabled() {
+		if err := o.NetFaults.Validate(); err != nil {
+			return nil, err
+		}
+		px, err := netfault.Start("", o.Bus.Brokers[0])
+		if err != nil {
+			return nil, err
+		}
+		defer px.Close()
+		if o.OnProxy != nil {
+			o.OnProxy(px)
+		}
+		o.Bus.Brokers = []string{px.Addr()}
+		stopFaults := make(chan struct{})
+		faultsDone := make(chan struct{})
+		go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
+		defer func() { close(stopFaults); <-faultsDone }()
 	}
 	src, clock, total := o.Source, o.Clock, o.Total
 	if src == nil {
@@ -161,7 +189,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("producing: %w", perr)
 	}
 	vstart := time.Now()
-	aud, rep, err := engine.Verify(ctx, o.Bus, o.Topics)
+	aud, rep, err := engine.Verify(ctx, direct, o.Topics)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
@@ -183,7 +211,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		Scenario: o.Scenario.Name, Policy: o.PolicyName, Seed: o.Scenario.Seed,
 		Declines: rep.Declines, Fees: rep.Fees, FXVolume: rep.FXVolume,
 		Payments: Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
-		Events:   Events{Written: rep.Events, Digest: rep.Digest},
+		Events:   Events{Written: rep.Events, Digest: rep.Digest, Redelivered: rep.Redelivered},
 		Invariants: Invariants{
 			MoneyConserved: rep.MoneyConserved, NegativeBalances: rep.NegativeBalances, DuplicateEvents: rep.DuplicateEvents,
 			UnresolvedCommands: rep.UnresolvedCommands, DuplicateOutcomes: rep.DuplicateOutcomes, UnbalancedEvents: rep.UnbalancedEvents,

@@ -61,6 +61,10 @@ type Events struct {
 	// StateDigest hashes every wallet's final (balance, seq) as the
 	// engine held them; `walletsim replay` must reproduce it from the log.
 	StateDigest string `json:"state_digest,omitempty"`
+	// Redelivered records were identical copies of records already in the
+	// log (a resent produce whose answer was lost): skipped by every
+	// reader, not violations, and not in Written or the digest.
+	Redelivered int64 `json:"redelivered"`
 }
 
 // Invariants are GUIDE.md section 2's checks, from the audit of the log.
