@@ -13,7 +13,7 @@ import (
 )
 
 // TestExhaustedWriteStopsAndRecovers: an events write that fails through
-// every retry (the proxy resets the connection under each of the next 30
+// every retry (the proxy resets the connection under each of the next 80
 // produce requests for the events topic, before the broker sees them)
 // stops its processor, which recovers from its checkpoint in the same
 // process and finishes the run: nothing dropped, nothing doubled, the
@@ -51,7 +51,7 @@ func TestExhaustedWriteStopsAndRecovers(t *testing.T) {
 			for e.Resolved() < payments/5 {
 				time.Sleep(time.Millisecond)
 			}
-			px.DropTopicRequests(30) // over 4 partitions, more than kafka-go's 10 attempts each
+			px.DropTopicRequests(80) // over 4 partitions, about twice kafka-go's 10 attempts each
 		}()
 	}
 	res, err := run.Run(ctx, o)
