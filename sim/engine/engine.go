@@ -171,8 +171,8 @@ func (e *Engine) Retries() int64 {
 // or read and recovered from its checkpoint without the process dying.
 func (e *Engine) Restarts() int64 { return e.restarts.Load() }
 
-// maxRestarts bounds in-process recoveries per processor and Process call:
-// a failure that outlasts them (a topic deleted under the run) ends the
+// maxRestarts bounds in-process recoveries per processor in a row without
+// an epoch finished in between: a failure that outlasts them (a topic deleted under the run) ends the
 // run with its error instead of looping.
 var maxRestarts = 5
 
@@ -433,6 +433,9 @@ func (e *Engine) Process(ctx context.Context, parts []int) (*ProcessResult, erro
 					err = p.run(ctx)
 					p.cmdR.Close()
 					p.trR.Close()
+					if p.stats.Epochs > 0 {
+						restarts = 0 // it got somewhere: the bound is on failures in a row
+					}
 				}
 				if err == nil || ctx.Err() != nil || restarts >= maxRestarts {
 					break

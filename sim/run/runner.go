@@ -115,6 +115,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	direct := o.Bus // the audit reads the broker, not through the faults
+	startFaults := func() {}
 	if o.NetFaults.Enabled() {
 		if err := o.NetFaults.Validate(); err != nil {
 			return nil, err
@@ -130,8 +131,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Bus.Brokers = []string{px.Addr()}
 		stopFaults := make(chan struct{})
 		faultsDone := make(chan struct{})
-		go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
-		defer func() { close(stopFaults); <-faultsDone }()
+		// The faults start with the processing (see startFaults below):
+		// setup's admin requests are not retried, the engine's are.
+		startFaults = func() {
+			go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
+			startFaults = func() {}
+		}
+		defer func() {
+			close(stopFaults)
+			startFaults()
+			<-faultsDone
+		}()
 	}
 	src, clock, total := o.Source, o.Clock, o.Total
 	if src == nil {
@@ -157,6 +167,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	startFaults()
 	stopProgress := progress(o.Progress, o.Terminal, total, eng)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
@@ -178,6 +189,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		err = eng.WaitDone(ctx, 200*time.Millisecond)
 	} else {
 		pres, err = eng.Process(ctx, nil)
+	}
+	if err != nil {
+		cancel() // the producer may wait for processors that are gone
 	}
 	perr := <-prodErr
 	elapsed := time.Since(start)
