@@ -24,6 +24,7 @@ import (
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
@@ -40,6 +41,8 @@ type chaosFlags struct {
 	partitions int
 	out        string
 	quiet      bool
+	resets     int
+	lost       int
 }
 
 // ChaosReport is the "chaos" section of chaos's summary.json.
@@ -56,6 +59,11 @@ type ChaosReport struct {
 	ReferenceS      float64     `json:"reference_s"` // wall time of the kill-free run
 	ChaosS          float64     `json:"chaos_s"`     // wall time of the killed run, restarts included
 	VerifyOK        bool        `json:"verify_ok"`
+	// Network faults between the killed run and the broker (netfault).
+	ResetsRequested int   `json:"resets_requested,omitempty"`
+	LostRequested   int   `json:"lost_responses_requested,omitempty"`
+	ConnResets      int64 `json:"connection_resets"`
+	LostResponses   int64 `json:"lost_responses"`
 }
 
 // killPoint records where one SIGKILL landed.
@@ -99,6 +107,8 @@ arguments.`,
 	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
 	fs.StringVar(&f.out, "out", "", "directory for summary.json and the child processes' logs")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
+	fs.IntVar(&f.resets, "resets", 0, "connection resets between the run and the broker, spread over the reference's wall time (a TCP proxy resets every open connection)")
+	fs.IntVar(&f.lost, "lost-responses", 0, "produce responses the proxy drops after the broker appended (the client resends: records land twice)")
 	return cmd
 }
 
@@ -114,6 +124,12 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	}
 	if f.kills < 0 || f.kills > 10_000 {
 		return cli.Usagef("--kills: want 0-10000, got %d", f.kills)
+	}
+	if f.resets < 0 || f.resets > 1_000_000 {
+		return cli.Usagef("--resets: want 0-1000000, got %d", f.resets)
+	}
+	if f.lost < 0 || f.lost > 1_000_000 {
+		return cli.Usagef("--lost-responses: want 0-1000000, got %d", f.lost)
 	}
 	fl := cmd.Flags()
 	if fl.Changed("payments") && f.payments <= 0 {
@@ -174,8 +190,20 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	if err != nil {
 		return err
 	}
+	// The killed run reaches the broker through a proxy that resets
+	// connections and loses responses (--resets, --lost-responses); the
+	// reference and the final audit go direct.
+	px, err := netfault.Start("", b.Addr())
+	if err != nil {
+		return err
+	}
+	defer px.Close()
 	runArgs := func(prefix, outDir string, fresh bool) []string {
-		a := []string{"run", name, "--brokers", b.Addr(), "--topic-prefix", prefix, "--out", outDir, "--quiet", "--fresh=" + strconv.FormatBool(fresh)}
+		addr := b.Addr()
+		if prefix == "chaos" {
+			addr = px.Addr()
+		}
+		a := []string{"run", name, "--brokers", addr, "--topic-prefix", prefix, "--out", outDir, "--quiet", "--fresh=" + strconv.FormatBool(fresh)}
 		if fl.Changed("payments") {
 			a = append(a, "--payments", strconv.FormatInt(f.payments, 10))
 		}
@@ -212,7 +240,21 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 
 	// The killed run.
 	topics := bus.DefaultTopics("chaos")
-	plan := killPlan(killSeed, f.kills)
+	rep.ResetsRequested, rep.LostRequested = f.resets, f.lost
+	stopFaults := make(chan struct{})
+	faultsDone := make(chan struct{})
+	plan := netfault.Plan{Resets: f.resets, LostResponses: f.lost, Over: time.Duration(rep.ReferenceS * float64(time.Second)), LoseTopic: topics.Events, Seed: killSeed}
+	go func() { defer close(faultsDone); plan.Run(px, stopFaults) }()
+	endFaults := func() {
+		select {
+		case <-stopFaults:
+		default:
+			close(stopFaults)
+			<-faultsDone
+		}
+	}
+	defer endFaults()
+	kills := killPlan(killSeed, f.kills)
 	runOut := filepath.Join(work, "run")
 	var finished time.Duration // how long the last attempt that ran to the end took
 	t0 = time.Now()
@@ -221,8 +263,8 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 			return fmt.Errorf("chaos: gave up after %d attempts without a finished run", attempt)
 		}
 		var next *plannedKill
-		if rep.Kills < len(plan) {
-			next = &plan[rep.Kills]
+		if rep.Kills < len(kills) {
+			next = &kills[rep.Kills]
 		}
 		logPath := filepath.Join(logs, fmt.Sprintf("run-%02d.log", attempt))
 		// Recovery kills land within the first 30% of the reference's
@@ -239,15 +281,15 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 		}
 		if kp == nil {
 			finished = time.Since(t)
-			if rep.Kills == len(plan) {
+			if rep.Kills == len(kills) {
 				break
 			}
 			// The run finished before every kill landed: restart it over
 			// the finished log (it recovers, finds every partition done and
 			// audits) and keep killing, early: the path of a crash after
 			// the last event, before the result was reported.
-			for i := rep.Kills; i < len(plan); i++ {
-				plan[i].recovery = true
+			for i := rep.Kills; i < len(kills); i++ {
+				kills[i].recovery = true
 			}
 			continue
 		}
@@ -258,6 +300,8 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 			rep.Kills, f.kills, attempt+1, kp.AfterS, kp.Phase, kp.Events, 100*float64(kp.Events)/max(1, float64(rep.ReferenceEvents)))
 	}
 	rep.ChaosS = time.Since(t0).Seconds()
+	endFaults()
+	rep.ConnResets, rep.LostResponses = px.Resets(), px.Lost()
 	sum, err := readSummaryFile(runOut)
 	if err != nil {
 		return fmt.Errorf("chaos: %w", err)
@@ -280,6 +324,9 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "chaos: %d kills over %d attempts, %.1fs (reference %.1fs)\n", rep.Kills, rep.Attempts, rep.ChaosS, rep.ReferenceS)
+	if f.resets > 0 || f.lost > 0 {
+		fmt.Fprintf(w, "network: %d connections reset, %d produce responses lost; %d events redelivered (skipped)\n", rep.ConnResets, rep.LostResponses, ar.Redelivered)
+	}
 	fmt.Fprintf(w, "payments %d attempted, %d succeeded, %d declined; events %d\n", ar.Attempted, ar.Succeeded, ar.Declined, ar.Events)
 	fmt.Fprintf(w, "money conserved %v, unresolved commands %d, duplicate outcomes %d, duplicate events %d, sequence gaps %d\n",
 		ar.MoneyConserved, ar.UnresolvedCommands, ar.DuplicateOutcomes, ar.DuplicateEvents, ar.SequenceGaps)
@@ -434,7 +481,7 @@ func readSummaryFile(dir string) (*run.Summary, error) {
 // reports is its own.
 func applyAudit(s *run.Summary, r audit.Report) {
 	s.Payments.Attempted, s.Payments.Succeeded, s.Payments.Declined = r.Attempted, r.Succeeded, r.Declined
-	s.Events.Written, s.Events.Digest = r.Events, r.Digest
+	s.Events.Written, s.Events.Digest, s.Events.Redelivered = r.Events, r.Digest, r.Redelivered
 	s.Invariants = r.Invariants
 }
 

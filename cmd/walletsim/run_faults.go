@@ -13,8 +13,10 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
 	"github.com/walletsim/walletsim/sim/bus/faults"
+	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 // A scenario's `faults:` key injects broker faults into the embedded
@@ -30,10 +32,16 @@ func init() {
 }
 
 func runFaultsOptions(cmd *cobra.Command, o *run.Options) error {
-	runFaults = nil // a previous Execute in the same process (tests)
+	runFaults, runProxy = nil, nil // a previous Execute in the same process (tests)
 	cfg, err := faults.FromScenario(o.Scenario.Faults, o.Scenario.Seed)
 	if err != nil {
 		return cli.Usage(err)
+	}
+	if o.NetFaults, err = netPlan(o.Scenario.Faults, o.Scenario.Seed, o.Topics.Events); err != nil {
+		return cli.Usage(err)
+	}
+	if o.NetFaults.Enabled() {
+		o.OnProxy = func(p *netfault.Proxy) { runProxy = p }
 	}
 	if !cfg.Enabled() {
 		return nil
@@ -91,7 +99,37 @@ func runFaultsOptions(cmd *cobra.Command, o *run.Options) error {
 	return nil
 }
 
+var runProxy *netfault.Proxy
+
+// netPlan is the scenario's network faults (they work against --brokers
+// too: the proxy sits in front of any broker).
+func netPlan(f scenario.Faults, seed int64, events string) (netfault.Plan, error) {
+	pl := netfault.Plan{Resets: f.Resets, LostResponses: f.LostResponses, Over: 10 * time.Second, Seed: f.Seed, LoseTopic: events}
+	if pl.Seed == 0 {
+		pl.Seed = seed
+	}
+	var err error
+	if f.NetworkOver != "" {
+		if pl.Over, err = time.ParseDuration(f.NetworkOver); err != nil {
+			return pl, fmt.Errorf("faults.network_over: %w", err)
+		}
+	}
+	if f.ResetEvery != "" {
+		if pl.Every, err = time.ParseDuration(f.ResetEvery); err != nil {
+			return pl, fmt.Errorf("faults.reset_every: %w", err)
+		}
+	}
+	if err := pl.Validate(); err != nil {
+		return pl, fmt.Errorf("faults: %w", err)
+	}
+	return pl, nil
+}
+
 func runFaultsResult(cmd *cobra.Command, out string, res *run.Result) error {
+	if px := runProxy; px != nil {
+		fmt.Fprintf(cmd.OutOrStdout(), "network faults: %d connections reset, %d produce responses lost; %d events redelivered (skipped by the audit)\n",
+			px.Resets(), px.Lost(), res.Summary.Events.Redelivered)
+	}
 	in := runFaults
 	if in == nil {
 		return nil

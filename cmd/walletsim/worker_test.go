@@ -349,3 +349,66 @@ func TestWorkersRebalanceMidRun(t *testing.T) {
 	t.Logf("w1 held %v when killed and finished %v; w2 saw %d generations and finished %v",
 		p1, finished(w1.lines()), gens, finished(w2.lines()))
 }
+
+// TestWorkerPausedPastSession: a zombie writer. Two workers share a run;
+// one is SIGSTOPped mid-run for longer than the group's session timeout,
+// so its partitions move to the other, which rebuilds them from their
+// checkpoints and goes on; then it is SIGCONTed, and whatever it was
+// writing when it froze lands late, after the new owner's records. Those
+// late writes are the same bytes the new owner wrote (the engine is
+// deterministic), so readers skip them as redeliveries; and the late
+// checkpoints it lands do not send anyone back in time (lastCheckpoint
+// takes the furthest). The log is the single-process run's, digest for
+// digest.
+func TestWorkerPausedPastSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("pauses a worker past a 10 s session")
+	}
+	const payments = 300_000
+	digest := embeddedDigest(t, strconv.Itoa(payments))
+	addr := startBroker(t)
+	w1 := startProc(t, "w1", "worker", "quickstart", "--brokers", addr, "--partitions", "8", "--name", "w1", "--metrics-addr", "127.0.0.1:0")
+	w2 := startProc(t, "w2", "worker", "quickstart", "--brokers", addr, "--partitions", "8", "--name", "w2")
+	url := metricsURL(t, w1)
+	split := func(lines []string) bool { _, p := assignment(lines); return len(p) > 0 && len(p) < 8 }
+	w1.waitFor(t, "split assignment", time.Minute, split)
+	w2.waitFor(t, "split assignment", time.Minute, split)
+
+	dir := t.TempDir()
+	run := startProc(t, "run", "run", "quickstart", "--payments", strconv.Itoa(payments), "--partitions", "8",
+		"--brokers", addr, "--workers", "external", "--quiet", "--out", dir)
+	deadline := time.Now().Add(2 * time.Minute)
+	for metricValue(t, url, "walletsim_payments_resolved_total") < payments/20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("w1 resolved too little; output:\n%s", w1.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = w1.cmd.Process.Signal(syscall.SIGSTOP)
+	w2.waitFor(t, "all partitions", time.Minute, func(lines []string) bool { _, p := assignment(lines); return len(p) == 8 })
+	time.Sleep(time.Second) // the new owner writes past where the zombie froze
+	paused := false
+	select {
+	case <-run.exit:
+	default:
+		paused = true
+	}
+	_ = w1.cmd.Process.Signal(syscall.SIGCONT)
+	select {
+	case <-run.exit:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("run did not finish; run output:\n%s\nw2:\n%s", run.output(), w2.output())
+	}
+	if !paused {
+		t.Log("the run finished before w1 was resumed: its late writes came after the audit")
+	}
+	code := 0
+	if run.err != nil {
+		code = -1
+		if ee, ok := run.err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+	}
+	checkRun(t, result{code: code, stdout: run.output()}, dir, payments, digest)
+	t.Logf("redelivered %v; w1:\n%s", field(readSummary(t, dir), "events.redelivered"), strings.Join(w1.lines(), "\n"))
+}

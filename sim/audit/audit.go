@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"sort"
 
 	"github.com/walletsim/walletsim/sim"
@@ -19,6 +20,7 @@ type walletAudit struct {
 	balance  int64
 	seq      uint64
 	chain    [32]byte
+	last     uint64 // hash of the last event's bytes: spots a redelivery of it
 	currency sim.Currency
 	provider sim.Provider
 	open     bool
@@ -110,7 +112,26 @@ type Auditor struct {
 	limits          *[sim.NumClasses]sim.Limits
 	lims            []limitState
 	farLims         map[uint64]*limitState
+	// again holds records whose (wallet, seq) was read already and that
+	// are not a copy of the wallet's last event: a resent batch or a
+	// zombie's late write. Whether each is a redelivery (the same bytes as
+	// the first record of that (wallet, seq)) or a violation is settled by
+	// a second look at the first record (Resolve), so the common path
+	// keeps one hash per wallet, not one per event.
+	again map[walletSeq]*againRec
 }
+
+type walletSeq struct{ wallet, seq uint64 }
+
+type againRec struct {
+	copies   []uint64 // hashes of the later records
+	resolved bool
+}
+
+// hashSeed is per process: the hashes only compare records of one audit.
+var hashSeed = maphash.MakeSeed()
+
+func hashRecord(raw []byte) uint64 { return maphash.Bytes(hashSeed, raw) }
 
 type settleKey struct {
 	minute   int64
@@ -160,6 +181,11 @@ type Report struct {
 	// DeadLettered counts commands the processors dead-lettered (with a
 	// reason): they are neither attempted payments nor unresolved.
 	DeadLettered int64 `json:"dead_lettered,omitempty"`
+	// Redelivered counts records identical to one read before (same
+	// event, same bytes): at-least-once delivery (a produce whose answer
+	// was lost, resent), skipped, not a violation. A different record
+	// claiming a (wallet, seq) already read is a DuplicateEvent.
+	Redelivered int64 `json:"redelivered"`
 
 	// Interoperability. A payment is accepted when some wallet of the
 	// consumer had a route for it; Unaccepted ones are abandoned
@@ -250,20 +276,41 @@ func (a *Auditor) kind(k sim.Kind) *KindCount {
 
 // Event records one event; raw is its encoding as stored (the digest is
 // over what the log holds).
-func (a *Auditor) Event(e *event.Event, raw []byte) {
+func (a *Auditor) Event(e *event.Event, raw []byte) { a.EventPending(e, raw) }
+
+// EventPending is Event, reporting whether the record repeats a (wallet,
+// seq) read before without being a copy of that wallet's last event: the
+// caller must then show the auditor the log again up to this record
+// (Resolve), or Finish counts it as a duplicate event.
+func (a *Auditor) EventPending(e *event.Event, raw []byte) (pending bool) {
 	if err := e.Validate(); err != nil {
 		a.r.BadEvents++
-		return
+		return false
 	}
 	w := a.wallet(e.Wallet)
 	if e.Seq <= w.seq {
-		a.r.DuplicateEvents++
-		return
+		h := hashRecord(raw)
+		if e.Seq == w.seq && h == w.last {
+			a.r.Redelivered++ // the common case: a resend right behind the original
+			return false
+		}
+		if a.again == nil {
+			a.again = map[walletSeq]*againRec{}
+		}
+		k := walletSeq{e.Wallet, e.Seq}
+		r := a.again[k]
+		if r == nil {
+			r = &againRec{}
+			a.again[k] = r
+		}
+		r.copies = append(r.copies, h)
+		return true
 	}
 	if e.Seq != w.seq+1 {
 		a.r.SequenceGaps++
 	}
 	w.seq = e.Seq
+	w.last = hashRecord(raw)
 	a.r.Events++
 	a.scratch = append(append(a.scratch[:0], w.chain[:]...), raw...)
 	w.chain = sha256.Sum256(a.scratch)
@@ -325,11 +372,11 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 		a.routeLatUS = append(a.routeLatUS, e.LatencyUS)
 	}
 	if !e.Type.IsOutcome() || !e.Kind.IsPayment() {
-		return
+		return false
 	}
 	if a.outcomes.add(e.Command) {
 		a.r.DuplicateOutcomes++
-		return
+		return false
 	}
 	kc := a.kind(e.Kind)
 	if e.Type.Succeeded() {
@@ -340,7 +387,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 		} else {
 			a.r.Fallback++
 		}
-		return
+		return false
 	}
 	a.r.Declined++
 	kc.Declined++
@@ -357,6 +404,7 @@ func (a *Auditor) Event(e *event.Event, raw []byte) {
 	if e.Type == event.PaymentDeclined && (reason == sim.NoAcceptedWallet || reason == sim.RouteUnavailable || reason == sim.FXUnavailable) {
 		a.r.Unaccepted++
 	}
+	return false
 }
 
 // settlement records money that crosses from one provider to another: a
@@ -547,8 +595,37 @@ func (a *Auditor) fees(e *event.Event) {
 	}
 }
 
+// Pending is the number of records waiting for Resolve.
+func (a *Auditor) Pending() int { return len(a.again) }
+
+// Resolve shows the auditor a record of the log again, from the start of
+// the partition up to the last pending one: the first record of each
+// pending (wallet, seq) decides whether its later copies are redeliveries
+// (identical bytes) or duplicate events (anything else).
+func (a *Auditor) Resolve(e *event.Event, raw []byte) {
+	r := a.again[walletSeq{e.Wallet, e.Seq}]
+	if r == nil || r.resolved {
+		return
+	}
+	r.resolved = true
+	h := hashRecord(raw)
+	for _, c := range r.copies {
+		if c == h {
+			a.r.Redelivered++
+		} else {
+			a.r.DuplicateEvents++
+		}
+	}
+}
+
 // Finish closes the audit: unresolved commands, conservation, digest.
 func (a *Auditor) Finish() Report {
+	for _, rec := range a.again {
+		if !rec.resolved { // never shown the first record: cannot be vouched for
+			a.r.DuplicateEvents += int64(len(rec.copies))
+		}
+		rec.resolved = true
+	}
 	r := a.r
 	a.commanded.each(func(id uint64) {
 		if id >= 1<<59 { // wallet openings: their outcome is WalletOpened

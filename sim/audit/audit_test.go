@@ -106,9 +106,19 @@ func TestDetectorsFire(t *testing.T) {
 			l.evs[1] = settled(tab, id, 1, 2, 100_000, 150_000)
 			return l
 		}, func(r Report) bool { return r.NegativeBalances == 1 }},
-		{"duplicate event", func() log {
+		{"redelivered event", func() log {
+			// The same record twice (a produce whose answer was lost,
+			// resent): skipped and counted, not a violation.
 			l := base()
 			l.evs = append(l.evs, l.evs[1])
+			return l
+		}, func(r Report) bool { return r.Redelivered == 1 && r.DuplicateEvents == 0 && r.OK() }},
+		{"duplicate event", func() log {
+			// Another record claiming the same (wallet, seq).
+			l := base()
+			e := l.evs[1]
+			e.LatencyUS++
+			l.evs = append(l.evs, e)
 			return l
 		}, func(r Report) bool { return r.DuplicateEvents == 1 }},
 		{"unresolved command", func() log {

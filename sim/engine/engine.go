@@ -92,6 +92,7 @@ type Engine struct {
 	deadLetters atomic.Int64
 	panics      atomic.Int64 // commands whose handling panicked (guard.go)
 	retries     atomic.Int64
+	restarts    atomic.Int64 // processors recovered in-process after a failure
 
 	mu       sync.Mutex
 	progCond *sync.Cond
@@ -171,6 +172,15 @@ func (e *Engine) Retries() int64 {
 	return e.retries.Load()
 }
 
+// Restarts is the number of times a processor stopped on a failed write
+// or read and recovered from its checkpoint without the process dying.
+func (e *Engine) Restarts() int64 { return e.restarts.Load() }
+
+// maxRestarts bounds in-process recoveries per processor in a row without
+// an epoch finished in between: a failure that outlasts them (a topic deleted under the run) ends the
+// run with its error instead of looping.
+var maxRestarts = 5
+
 func (e *Engine) logf(format string, args ...any) { e.cfg.Logf(format, args...) }
 
 // Setup creates the topics. With fresh, existing topics of these names are
@@ -227,9 +237,8 @@ func (e *Engine) WaitDone(ctx context.Context, poll time.Duration) error {
 }
 
 // write appends bulk records (commands, events, saga steps); writeControl
-// appends the few control records. Both retry until the cluster takes the
-// records: a broker restart or an injected error delays a run but never
-// drops one.
+// appends the few control records. Both keep each partition's records in
+// order and never drop one; see writeWith.
 func (e *Engine) write(ctx context.Context, msgs []kafka.Message) error {
 	return e.writeWith(ctx, e.w, msgs)
 }
@@ -238,9 +247,86 @@ func (e *Engine) writeControl(ctx context.Context, msgs []kafka.Message) error {
 	return e.writeWith(ctx, e.ctl, msgs)
 }
 
+// ErrWriteExhausted wraps a write that failed after every retry. The
+// records may or may not be in the log; the writer must not go on as if
+// they were (a later record would land before them) nor as if they were
+// not (the caller does not know): it stops, and recovers from what the log
+// holds, as after a crash.
+var ErrWriteExhausted = errors.New("write failed after every retry")
+
+// writeAttempts bounds writeWith's own retries of a chunk; each one is a
+// WriteMessages call that kafka-go already retried MaxAttempts times.
+var writeAttempts = 6
+
+// writeWith writes msgs in chunks that hold at most one kafka-go batch per
+// partition, one chunk after the other, each retried until it has landed.
+//
+// Why chunks: kafka-go's Writer sends a partition's batches one after the
+// other, but when one fails after its retries it goes on with the next, so
+// in one WriteMessages call a later batch of a partition can land while an
+// earlier one failed; resending the failed one then puts a wallet's events
+// out of sequence order. With one batch per partition per call, and the
+// next call only after every batch of this one landed, a partition's
+// records reach the log in the order given, retries or not. A record whose
+// produce answer was lost lands twice, next to itself: readers skip the
+// identical copy (audit.Auditor.Redelivered).
 func (e *Engine) writeWith(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
+	for len(msgs) > 0 {
+		n := oneBatchEach(msgs, w.BatchSize, w.BatchBytes)
+		if err := e.writeChunk(ctx, w, msgs[:n]); err != nil {
+			return err
+		}
+		msgs = msgs[n:]
+	}
+	return nil
+}
+
+// oneBatchEach is the length of the longest prefix of msgs that kafka-go
+// puts in at most one batch per topic partition (its writeBatch.add and
+// full, on Message.totalSize).
+func oneBatchEach(msgs []kafka.Message, maxCount int, maxBytes int64) int {
+	type tp struct {
+		topic string
+		part  int
+	}
+	type fill struct {
+		n     int
+		bytes int64
+	}
+	var fills map[tp]*fill
+	for i := range msgs {
+		m := &msgs[i]
+		if fills == nil {
+			fills = map[tp]*fill{}
+		}
+		k := tp{m.Topic, m.Partition}
+		f := fills[k]
+		if f == nil {
+			f = &fill{}
+			fills[k] = f
+		}
+		sz := msgSize(m)
+		if f.n > 0 && (f.n >= maxCount || f.bytes >= maxBytes || f.bytes+sz > maxBytes) {
+			return i // m would open a second batch of this partition
+		}
+		f.n++
+		f.bytes += sz
+	}
+	return len(msgs)
+}
+
+// msgSize is kafka-go's Message.totalSize (v0.4.51), generous on headers.
+func msgSize(m *kafka.Message) int64 {
+	n := int64(4+1+1+4+4+8) + int64(len(m.Key)+len(m.Value)) + 1
+	for _, h := range m.Headers {
+		n += int64(len(h.Key)+len(h.Value)) + 10
+	}
+	return n
+}
+
+func (e *Engine) writeChunk(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 	backoff := 20 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		err := w.WriteMessages(ctx, msgs...)
 		if err == nil {
 			return nil
@@ -251,7 +337,9 @@ func (e *Engine) writeWith(ctx context.Context, w *kafka.Writer, msgs []kafka.Me
 		var we kafka.WriteErrors
 		first := err
 		if errors.As(err, &we) {
-			// Rewrite only what failed; the rest is in the log.
+			// Rewrite only what failed: each partition had one batch in
+			// this chunk, so what failed is a whole batch and nothing of
+			// that partition after it has been sent.
 			failed := msgs[:0:0]
 			for i, m := range msgs {
 				if i < len(we) && we[i] != nil {
@@ -265,7 +353,10 @@ func (e *Engine) writeWith(ctx context.Context, w *kafka.Writer, msgs []kafka.Me
 		}
 		var ke kafka.Error
 		if errors.As(first, &ke) && !ke.Temporary() {
-			return fmt.Errorf("write %d records: %w", len(msgs), first)
+			return fmt.Errorf("write %d records to %s: %w", len(msgs), msgs[0].Topic, first)
+		}
+		if attempt >= writeAttempts {
+			return fmt.Errorf("write %d records to %s: %w: %v", len(msgs), msgs[0].Topic, ErrWriteExhausted, first)
 		}
 		e.retries.Add(1)
 		e.logf("write failed (%d records), retrying: %v", len(msgs), first)
@@ -339,11 +430,31 @@ func (e *Engine) Process(ctx context.Context, parts []int) (*ProcessResult, erro
 		wg.Add(1)
 		go func(part int) {
 			defer wg.Done()
-			p, err := e.newProcessor(ctx, part)
-			if err == nil && p != nil {
-				err = p.run(ctx)
-				p.cmdR.Close()
-				p.trR.Close()
+			var p *processor
+			var err error
+			for restarts := 0; ; restarts++ {
+				p, err = e.newProcessor(ctx, part)
+				if err == nil && p != nil {
+					err = p.run(ctx)
+					p.cmdR.Close()
+					p.trR.Close()
+					if p.stats.Epochs > 0 {
+						restarts = 0 // it got somewhere: the bound is on failures in a row
+					}
+				}
+				if err == nil || ctx.Err() != nil || restarts >= maxRestarts {
+					break
+				}
+				// A write that exhausted its retries, a broker away for
+				// long: stop this processor and recover it from its
+				// checkpoint and the log, as after a SIGKILL. Going on
+				// would put later records before ones that may be missing.
+				e.restarts.Add(1)
+				e.logf("partition %d: %v: recovering from the checkpoint (restart %d)", part, err, restarts+1)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
 			}
 			if err != nil {
 				errs <- err
@@ -381,6 +492,7 @@ func (s *Stats) add(o *Stats) {
 	s.SagaSent += o.SagaSent
 	s.DeadLetters += o.DeadLetters
 	s.Stale += o.Stale
+	s.Redelivered += o.Redelivered
 	s.Epochs += o.Epochs
 	s.Outcomes += o.Outcomes
 	s.Panics += o.Panics
@@ -397,14 +509,31 @@ func (e *Engine) lastCheckpoint(ctx context.Context, part int) (Checkpoint, bool
 	if next[part] <= first[part] {
 		return Checkpoint{}, false, nil
 	}
+	// The furthest of the last few, not simply the last: a zombie (a
+	// worker paused past its session, its partitions long reassigned)
+	// can land an old epoch's checkpoint after the new owner's, and the
+	// newest record would send a restart back in time, or make WaitDone
+	// wait for a Done that is already there.
 	var cp Checkpoint
-	err = bus.ReadRange(ctx, e.cfg.Bus, e.topics.Checkpoints, part, next[part]-1, next[part], func(m kafka.Message) error {
-		var err error
-		cp, err = decodeCheckpoint(m.Value)
-		return err
+	found := false
+	from := max(first[part], next[part]-checkpointLookback)
+	err = bus.ReadRange(ctx, e.cfg.Bus, e.topics.Checkpoints, part, from, next[part], func(m kafka.Message) error {
+		c, err := decodeCheckpoint(m.Value)
+		if err != nil {
+			return err
+		}
+		if !found || c.Epoch > cp.Epoch || c.Epoch == cp.Epoch && c.Done && !cp.Done {
+			cp, found = c, true
+		}
+		return nil
 	})
-	return cp, err == nil, err
+	return cp, err == nil && found, err
 }
+
+// checkpointLookback is how many of a partition's last checkpoints
+// lastCheckpoint weighs; a zombie writes a few before it learns it lost
+// the partition (one per epoch it finishes in that time).
+const checkpointLookback = 32
 
 // newProcessor rebuilds a partition's state from its checkpoint and the
 // event log; nil means the partition already finished this run.
@@ -480,7 +609,11 @@ func (p *processor) rebuild(ctx context.Context, upto int64) error {
 			return nil
 		}
 		if p.book.Seq(ev.Wallet) >= ev.Seq {
-			return nil // a duplicate append: applying it twice changes nothing
+			// A redelivery (a resent produce whose answer was lost, a
+			// zombie's late write): applying it twice changes nothing.
+			// verify tells an identical copy from a forgery.
+			p.stats.Redelivered++
+			return nil
 		}
 		p.stats.Events++
 		return p.book.Apply(&ev)

@@ -79,6 +79,8 @@ type processor struct {
 
 	skip map[uint64]struct{} // events already in the log (recovery)
 
+	failed error // a dead letter that could not be written: stop
+
 	// per-epoch output, reused
 	arena   []byte
 	msgs    []kafka.Message
@@ -99,6 +101,7 @@ type Stats struct {
 	SagaSent    int64
 	DeadLetters int64
 	Stale       int64 // duplicate or late records dropped
+	Redelivered int64 // events already applied, read again while rebuilding
 	Epochs      int64
 	Outcomes    int64
 	Panics      int64 // commands whose handling panicked (dead-lettered, guard.go)
@@ -193,7 +196,7 @@ func (p *processor) run(ctx context.Context) error {
 // only an error the broker says will not go away ends the processor.
 func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Message, error) {
 	backoff := 10 * time.Millisecond
-	for {
+	for failures := 1; ; failures++ {
 		m, err := r.Fetch(ctx)
 		if err == nil {
 			return m, nil
@@ -204,6 +207,12 @@ func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Me
 		var ke kafka.Error
 		if errors.Is(err, io.EOF) || errors.As(err, &ke) && !ke.Temporary() {
 			return m, err
+		}
+		// A topic deleted under the run answers UNKNOWN_TOPIC_OR_PARTITION,
+		// which kafka-go calls temporary: give up after about half a
+		// minute of failures in a row instead of waiting forever.
+		if failures > 40 {
+			return m, fmt.Errorf("%d fetches failed in a row: %w", failures, err)
 		}
 		p.e.retries.Add(1)
 		p.e.logf("partition %d: fetch failed, retrying: %v", p.part, err)
@@ -370,6 +379,9 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 func order(a, b *input) int { return ledger.Order(&a.cmd, a.saga, &b.cmd, b.saga) }
 
 func (p *processor) process(ctx context.Context, e uint32) error {
+	if p.failed != nil {
+		return p.failed
+	}
 	var items []input
 	if b := p.sagas[e]; b != nil {
 		items = b.items
@@ -399,6 +411,9 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		p.handle(ctx, in)
 	}
 	p.cur = nil
+	if p.failed != nil {
+		return p.failed
+	}
 	if len(p.msgs) > 0 {
 		if err := p.e.write(ctx, p.msgs); err != nil {
 			return fmt.Errorf("partition %d epoch %d: write events: %w", p.part, e, err)

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/walletsim/walletsim/sim/bus"
@@ -85,27 +87,25 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		if err := e.waitWindow(ctx, enc.epoch); err != nil {
 			return st, err
 		}
-		for i := 0; i < len(enc.msgs); i += chunk {
-			if err := e.write(ctx, enc.msgs[i:min(i+chunk, len(enc.msgs))]); err != nil {
+		for tries := 0; ; tries++ {
+			err := e.produceEpoch(ctx, enc)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil || tries >= maxRestarts || !errors.Is(err, ErrWriteExhausted) {
 				return st, err
 			}
-		}
-		marks := make([]kafka.Message, e.parts)
-		for q := range marks {
-			v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: enc.counts[q], Last: enc.last})
-			marks[q] = kafka.Message{Topic: e.topics.Commands, Partition: q, Value: v}
-		}
-		if err := e.writeControl(ctx, marks); err != nil {
-			return st, err
-		}
-		// The progress record goes only after every mark is acknowledged,
-		// in its own write: were it in the marks' write, a crash could
-		// keep it and lose a mark, and the restarted producer would
-		// resume past an epoch some partition never saw the end of.
-		prog := strconv.AppendUint([]byte(`{"epoch":`), uint64(enc.epoch), 10)
-		prog = append(strconv.AppendBool(append(prog, `,"last":`...), enc.last), '}')
-		if err := e.writeControl(ctx, []kafka.Message{{Topic: e.topics.Producer, Partition: 0, Value: prog}}); err != nil {
-			return st, err
+			// What of the epoch landed is unknown: start it again from
+			// the last progress record, as a restarted producer would.
+			// Commands written twice are identical; processors drop the
+			// second copy, and receivers count a mark once.
+			e.restarts.Add(1)
+			e.logf("producer: epoch %d: %v: writing the epoch again", enc.epoch, err)
+			select {
+			case <-ctx.Done():
+				return st, ctx.Err()
+			case <-time.After(time.Second):
+			}
 		}
 		st.Commands += int64(len(enc.msgs))
 		st.Payments += enc.pays
@@ -119,6 +119,34 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		}
 	}
 	return st, ctx.Err()
+}
+
+// produceEpoch writes one epoch's commands, then its marks, then the
+// progress record, each only after the one before is acknowledged.
+func (e *Engine) produceEpoch(ctx context.Context, enc *encodedEpoch) error {
+	for i := 0; i < len(enc.msgs); i += chunk {
+		if err := e.write(ctx, enc.msgs[i:min(i+chunk, len(enc.msgs))]); err != nil {
+			return err
+		}
+	}
+	marks := make([]kafka.Message, e.parts)
+	for q := range marks {
+		v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: enc.counts[q], Last: enc.last})
+		marks[q] = kafka.Message{Topic: e.topics.Commands, Partition: q, Value: v}
+	}
+	if err := e.writeControl(ctx, marks); err != nil {
+		return err
+	}
+	// The progress record goes only after every mark is acknowledged,
+	// in its own write: were it in the marks' write, a crash could
+	// keep it and lose a mark, and the restarted producer would
+	// resume past an epoch some partition never saw the end of.
+	prog := strconv.AppendUint([]byte(`{"epoch":`), uint64(enc.epoch), 10)
+	prog = append(strconv.AppendBool(append(prog, `,"last":`...), enc.last), '}')
+	if err := e.writeControl(ctx, []kafka.Message{{Topic: e.topics.Producer, Partition: 0, Value: prog}}); err != nil {
+		return err
+	}
+	return nil
 }
 
 func (e *Engine) encode(ep uint32, last bool, cmds []event.Command) *encodedEpoch {

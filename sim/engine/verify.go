@@ -161,17 +161,22 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 		a = audit.NewWithPolicy(cfg.Routes, cfg.Limits)
 		a.CountDays(cfg.DayStartMS, cfg.DayMS)
 	}
+	// Offset just past the last record per events partition that repeats
+	// an earlier (wallet, seq): the auditor needs those partitions read
+	// again up to there to tell redeliveries from duplicates.
+	again := map[int]int64{}
 	for b := range batches {
 		if b.events {
 			for i := range b.evs {
 				e, raw := &b.evs[i], b.raw[b.ends[i]-b.lens[i]:b.ends[i]]
-				if cfg.OnEvent == nil {
-					a.Event(e, raw)
-					continue
+				var before uint64
+				if cfg.OnEvent != nil {
+					before = a.Seq(e.Wallet)
 				}
-				before := a.Seq(e.Wallet)
-				a.Event(e, raw)
-				if a.Seq(e.Wallet) != before {
+				if a.EventPending(e, raw) {
+					again[b.part] = max(again[b.part], b.offs[i]+1)
+				}
+				if cfg.OnEvent != nil && a.Seq(e.Wallet) != before {
 					cfg.OnEvent(b.part, b.offs[i], e, raw)
 				}
 			}
@@ -194,6 +199,18 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, audit.Report{}, err
+	}
+	for p, to := range again {
+		var ev event.Event
+		err := scanRetrying(ctx, bc, topics.Events, p, firsts[1][p], to, func(_ int64, v []byte) error {
+			if event.DecodeEvent(v, &ev) == nil {
+				a.Resolve(&ev, v)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, audit.Report{}, err
+		}
 	}
 	return a, a.Finish(), nil
 }

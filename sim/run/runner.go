@@ -17,6 +17,7 @@ import (
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/engine/replay"
 	"github.com/walletsim/walletsim/sim/event"
@@ -63,6 +64,14 @@ type Options struct {
 	// StreamEvery is the window of summary.json's stream hashes, in
 	// events per partition (0: audit.DefaultStreamEvery).
 	StreamEvery int
+	// NetFaults, if it injects anything, puts a TCP proxy (package
+	// netfault) between the engine and the broker, embedded or external,
+	// and resets its connections and loses produce responses on the
+	// plan's schedule while the engine runs. The final audit reads the
+	// broker directly.
+	NetFaults netfault.Plan
+	// OnProxy sees the proxy once started.
+	OnProxy func(*netfault.Proxy)
 }
 
 // logLocation says where `walletsim diff` can read the log later: an
@@ -154,6 +163,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
+	direct := o.Bus // the audit reads the broker, not through the faults
+	startFaults := func() {}
+	if o.NetFaults.Enabled() {
+		if err := o.NetFaults.Validate(); err != nil {
+			return nil, err
+		}
+		px, err := netfault.Start("", o.Bus.Brokers[0])
+		if err != nil {
+			return nil, err
+		}
+		defer px.Close()
+		if o.OnProxy != nil {
+			o.OnProxy(px)
+		}
+		o.Bus.Brokers = []string{px.Addr()}
+		stopFaults := make(chan struct{})
+		faultsDone := make(chan struct{})
+		// The faults start with the processing (see startFaults below):
+		// setup's admin requests are not retried, the engine's are.
+		startFaults = func() {
+			go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
+			startFaults = func() {}
+		}
+		defer func() {
+			close(stopFaults)
+			startFaults()
+			<-faultsDone
+		}()
+	}
 	src, clock, total := o.Source, o.Clock, o.Total
 	if src == nil {
 		g := gen.New(o.Scenario)
@@ -178,6 +216,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	startFaults()
 	stopProgress := progress(o.Progress, o.Terminal, total, eng)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)
@@ -205,7 +244,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	verified := make(chan verdict, 1)
 	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
 	go func() {
-		aud, rep, err := engine.VerifyWith(ctx, o.Bus, o.Topics, engine.VerifyConfig{
+		aud, rep, err := engine.VerifyWith(ctx, direct, o.Topics, engine.VerifyConfig{
 			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS,
 			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
 		})
@@ -216,6 +255,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		err = eng.WaitDone(ctx, 200*time.Millisecond)
 	} else {
 		pres, err = eng.Process(ctx, nil)
+	}
+	if err != nil {
+		cancel() // the producer may wait for processors that are gone
 	}
 	perr := <-prodErr
 	elapsed := time.Since(start)
@@ -257,7 +299,7 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		Scenario: o.Scenario.Name, Policy: o.PolicyName, Seed: o.Scenario.Seed,
 		Declines: rep.Declines, Fees: rep.Fees, PnL: rep.PnL, Flows: rep.Flows, FXVolume: rep.FXVolume,
 		Payments:   Payments{Attempted: rep.Attempted, Succeeded: rep.Succeeded, Declined: rep.Declined, ByKind: map[string]KindCount{}},
-		Events:     Events{Written: rep.Events, Digest: rep.Digest},
+		Events:     Events{Written: rep.Events, Digest: rep.Digest, Redelivered: rep.Redelivered},
 		Invariants: rep.Invariants,
 		DurationS:  elapsed.Seconds(),
 		Carbon:     NewCarbon(rep.CarbonGrams, rep.RidePoints, rep.RidesElsewhere, rep.CarbonByKind),

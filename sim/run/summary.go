@@ -71,6 +71,10 @@ type Events struct {
 	// StateDigest hashes every wallet's final (balance, seq) as the
 	// engine held them; `walletsim replay` must reproduce it from the log.
 	StateDigest string `json:"state_digest,omitempty"`
+	// Redelivered records were identical copies of records already in the
+	// log (a resent produce whose answer was lost): skipped by every
+	// reader, not violations, and not in Written or the digest.
+	Redelivered int64 `json:"redelivered"`
 }
 
 // Invariants is the audit's verdict (audit.Invariants): one type, so a

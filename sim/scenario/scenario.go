@@ -118,6 +118,16 @@ type Faults struct {
 	RestartAfter string `mapstructure:"restart_after" json:"restart_after,omitempty"`
 	// Seed of the fault dice (default: the scenario seed).
 	Seed int64 `mapstructure:"seed" json:"seed,omitempty"`
+	// Network faults (package netfault), against the embedded broker or
+	// --brokers alike: a TCP proxy between the engine and the broker
+	// resets every open connection Resets times and drops LostResponses
+	// produce responses after the broker appended, at seeded moments over
+	// NetworkOver (default "10s"), and with ResetEvery resets them at that
+	// interval for the whole run (e.g. "300ms").
+	Resets        int    `mapstructure:"resets" json:"resets,omitempty"`
+	LostResponses int    `mapstructure:"lost_responses" json:"lost_responses,omitempty"`
+	NetworkOver   string `mapstructure:"network_over" json:"network_over,omitempty"`
+	ResetEvery    string `mapstructure:"reset_every" json:"reset_every,omitempty"`
 }
 
 // Phase multiplies the rate over a window of simulated time (rush hour, the
@@ -504,7 +514,13 @@ func Compile(s *Scenario) (*Compiled, error) {
 			bad(key, "%v must be within 0 and 1 (exclusive)", v)
 		}
 	}
-	for key, v := range map[string]string{"faults.latency": f.Latency, "faults.restart_after": f.RestartAfter} {
+	if f.Resets < 0 || f.Resets > 1_000_000 {
+		bad("faults.resets", "%d: want 0-1000000", f.Resets)
+	}
+	if f.LostResponses < 0 || f.LostResponses > 1_000_000 {
+		bad("faults.lost_responses", "%d: want 0-1000000", f.LostResponses)
+	}
+	for key, v := range map[string]string{"faults.latency": f.Latency, "faults.restart_after": f.RestartAfter, "faults.network_over": f.NetworkOver, "faults.reset_every": f.ResetEvery} {
 		if v == "" {
 			continue
 		}

@@ -54,8 +54,8 @@ func TestStreamsIgnoreRedeliveries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.DuplicateEvents != 40 || rep.Digest != clean.Events.Digest {
-		t.Fatalf("audit: %d duplicates, digest %s (clean %s)", rep.DuplicateEvents, rep.Digest, clean.Events.Digest)
+	if rep.Redelivered != 40 || rep.DuplicateEvents != 0 || rep.Digest != clean.Events.Digest {
+		t.Fatalf("audit: %d redelivered, %d duplicates, digest %s (clean %s)", rep.Redelivered, rep.DuplicateEvents, rep.Digest, clean.Events.Digest)
 	}
 	got := streams.Summary()
 	want := *clean.Streams

@@ -1,0 +1,9 @@
+package engine
+
+// SetWriteAttempts sets how many times a chunk is written before the
+// writer gives up (tests of the no-drop rule); it returns a restore func.
+func SetWriteAttempts(n int) func() {
+	old := writeAttempts
+	writeAttempts = n
+	return func() { writeAttempts = old }
+}
