@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,24 +76,25 @@ const oversize = 64 << 10
 // the seed and k alone) an invalid request. A shard i/n takes the k with
 // k mod n == i, so n shards together send exactly what one attack would.
 type Stream struct {
-	base    string
-	token   string
-	nonce   string
-	share   float64
-	seed    uint64
-	shard   uint64
-	shards  uint64
-	g       *gen.Generator
-	pop     *gen.Population
-	epochs  uint32
-	mu      sync.Mutex
-	k       uint64 // next global index
-	buf     []event.Command
-	bufEp   uint32
-	pos     int
-	recent  [64]recentKey // keys of recent valid requests, for ReusedKey
-	nRecent int
-	hdrJSON http.Header
+	base      string
+	token     string
+	nonce     string
+	share     float64
+	seed      uint64
+	shard     uint64
+	shards    uint64
+	g         *gen.Generator
+	pop       *gen.Population
+	epochs    uint32
+	mu        sync.Mutex
+	k         uint64 // next global index
+	buf       []event.Command
+	bufEp     uint32
+	pos       int
+	recent    [64]recentKey // keys of recent valid requests, for ReusedKey
+	nRecent   int
+	tplRecent [64]tplRecent // the same, for a template's requests
+	hdrJSON   http.Header
 }
 
 type recentKey struct {
@@ -158,32 +160,62 @@ func (s *Stream) Targeter() vegeta.Targeter {
 	return func(t *vegeta.Target) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		// Every shard walks the same generator and skips the others'
-		// payments, so the global sequence is the same in each.
-		for {
-			c := s.next()
-			k := s.k
-			s.k++
-			if k%s.shards == s.shard {
-				s.target(t, k, c)
-				break
-			}
-		}
+		k, c := s.nextIndexed()
+		s.target(t, k, c)
 		return nil
 	}
 }
 
-func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
-	form := Valid
-	if s.share > 0 {
-		r := rand.New(rand.NewPCG(s.seed^0x1a77ac4, k))
-		if r.Float64() < s.share {
-			form = Form(1 + r.IntN(int(NumForms)-1))
-			if form == ReusedKey && s.nRecent == 0 {
-				form = MalformedJSON
-			}
+// formFor decides, from the seed and k alone, whether request k is
+// invalid and how; forms lists the forms the target can be sent (all, for
+// walletsim's API).
+func (s *Stream) formFor(k uint64, forms []Form) Form {
+	if s.share == 0 || len(forms) == 0 {
+		return Valid
+	}
+	r := rand.New(rand.NewPCG(s.seed^0x1a77ac4, k))
+	if r.Float64() >= s.share {
+		return Valid
+	}
+	form := forms[r.IntN(len(forms))]
+	if form == ReusedKey && s.nRecent == 0 {
+		form = MalformedJSON
+		if !slices.Contains(forms, MalformedJSON) {
+			form = Valid
 		}
 	}
+	return form
+}
+
+// allForms are the invalid forms walletsim's API knows, in Form order.
+var allForms = func() []Form {
+	var out []Form
+	for f := Valid + 1; f < NumForms; f++ {
+		out = append(out, f)
+	}
+	return out
+}()
+
+// unknownWallet is a wallet ID the population does not have.
+func (s *Stream) unknownWallet(k uint64) int { return len(s.pop.Wallets) + 1 + int(k%1000) }
+
+// nextIndexed is the next payment of this shard and its global index;
+// the caller holds s.mu.
+func (s *Stream) nextIndexed() (uint64, *event.Command) {
+	// Every shard walks the same generator and skips the others'
+	// payments, so the global sequence is the same in each.
+	for {
+		c := s.next()
+		k := s.k
+		s.k++
+		if k%s.shards == s.shard {
+			return k, c
+		}
+	}
+}
+
+func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
+	form := s.formFor(k, allForms)
 	path, body := requestFor(c)
 	key := s.nonce + "-" + strconv.FormatUint(k, 10)
 	switch form {
@@ -192,7 +224,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 	case NegativeAmount:
 		body = replaceAmount(body, -c.Amount)
 	case UnknownWallet:
-		body = bytes.Replace(body, []byte(`wallet_id":`+strconv.FormatUint(c.Wallet, 10)), []byte(`wallet_id":`+strconv.Itoa(len(s.pop.Wallets)+1+int(k%1000))), 1)
+		body = bytes.Replace(body, []byte(`wallet_id":`+strconv.FormatUint(c.Wallet, 10)), []byte(`wallet_id":`+strconv.Itoa(s.unknownWallet(k))), 1)
 	case WrongCurrency:
 		other := "HKD"
 		if c.Currency == sim.HKD {
