@@ -73,6 +73,14 @@ type Report struct {
 	// an external target, whose log this process cannot see).
 	Invariants *Invariants `json:"invariants,omitempty"`
 
+	// Template is the template the requests came from (builtin: the
+	// hand-written encoder of walletsim's API).
+	Template string `json:"template,omitempty"`
+	// EndState is the end-state balance check (a template with balance:).
+	EndState *EndState `json:"end_state,omitempty"`
+	// Fired is the --abort-on threshold that stopped the attack.
+	Fired *Fired `json:"threshold_fired,omitempty"`
+
 	series []second
 }
 
@@ -171,7 +179,10 @@ func (a *Aggregator) pace(s *Shape, began time.Time) { a.shape, a.began = s, beg
 func (a *Aggregator) origin(t time.Time) { a.began = t }
 
 // Add counts one result.
-func (a *Aggregator) Add(res *vegeta.Result) {
+func (a *Aggregator) Add(res *vegeta.Result) { a.add(res) }
+
+// add counts one result and says whether it was answered as defined.
+func (a *Aggregator) add(res *vegeta.Result) bool {
 	r := a.r
 	r.Requests++
 	if a.first.IsZero() || res.Timestamp.Before(a.first) {
@@ -193,19 +204,29 @@ func (a *Aggregator) Add(res *vegeta.Result) {
 		a.vok++
 	}
 	form := Valid
+	var tg tagged
 	if i := strings.LastIndexByte(res.URL, '#'); i >= 0 {
-		form = parseForm(res.URL[i+1:])
+		if tg = parseTag(res.URL[i+1:]); tg.ok {
+			form = tg.form
+		} else {
+			form = parseForm(res.URL[i+1:])
+		}
 	}
 	good := false
-	if form == Valid || form >= NumForms {
+	switch {
+	case tg.ok:
+		good = a.tagged(res, tg)
+	case form == Valid || form >= NumForms:
 		good = a.valid(res)
-	} else {
+	default:
 		good = a.invalid(res, form)
 	}
 	if good {
 		a.ok++
 	}
-	if a.shape != nil && !a.began.IsZero() {
+	// A later step is due when the one before it answered, not by the
+	// pacer: only first steps can be late.
+	if a.shape != nil && !a.began.IsZero() && (!tg.ok || tg.step == 0) {
 		if due, ok := a.shape.Due(res.Seq); ok {
 			lag := res.Timestamp.Sub(a.began) - due
 			if lag > LateThreshold {
@@ -228,6 +249,70 @@ func (a *Aggregator) Add(res *vegeta.Result) {
 			s.ok++
 		}
 		_ = s.hist.RecordValue(us)
+	}
+	return good
+}
+
+// tagged counts a result of a template's request by the outcome the
+// executor read from it (the URL fragment, see tag).
+func (a *Aggregator) tagged(res *vegeta.Result, tg tagged) bool {
+	if tg.outcome == "next" {
+		return true // a step before the last, answered as the template wants
+	}
+	if tg.form != Valid && tg.form < NumForms {
+		in := &a.r.Invalid
+		in.Requests++
+		fs := in.ByForm[tg.form.String()]
+		fs.Expect = tg.want
+		fs.Requests++
+		good := tg.outcome == "refused"
+		if good {
+			fs.Refused++
+			in.Refused++
+		} else {
+			fs.Unexpected++
+			msg := res.Error
+			if msg == "" {
+				msg = strconv.Itoa(int(res.Code))
+			}
+			a.note(fmt.Sprintf("%s: %s, want %s", tg.form, msg, tg.want))
+		}
+		in.ByForm[tg.form.String()] = fs
+		return good
+	}
+	v := &a.r.Valid
+	v.Requests++
+	switch tg.outcome {
+	case "settled":
+		v.Settled++
+		return true
+	case "pending":
+		v.Accepted++
+		return true
+	case "declined":
+		v.Declined++
+		reason := tg.reason
+		if reason == "" {
+			reason = "(no reason)"
+		}
+		a.r.Declines[reason]++
+		return true
+	}
+	v.Failed++
+	msg := res.Error
+	if msg == "" {
+		msg = strconv.Itoa(int(res.Code))
+	}
+	if tg.reason != "" {
+		msg += " (" + tg.reason + ")"
+	}
+	a.note(msg)
+	return false
+}
+
+func (a *Aggregator) note(msg string) {
+	if len(a.r.Errors) < 50 || a.r.Errors[msg] > 0 {
+		a.r.Errors[msg]++
 	}
 }
 
