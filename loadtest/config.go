@@ -82,11 +82,13 @@ func (c *Config) Validate() error {
 	if c.Shape == nil {
 		bad("loadtest: no shape")
 	}
-	if u, err := url.Parse(c.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("target %q: want an http(s) base URL", c.Target)
+	// An empty target is allowed here (an in-process server is started
+	// after the flags are checked); Attack refuses it.
+	if u, err := url.Parse(c.Target); c.Target != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		bad("--target %q: want an http(s) base URL", c.Target)
 	}
-	if c.Shards < 1 || c.Shard < 0 || c.Shard >= c.Shards {
-		bad("shard %d/%d: want 0 <= i < n", c.Shard, c.Shards)
+	if shards := max(c.Shards, 1); c.Shards < 0 || c.Shard < 0 || c.Shard >= shards {
+		bad("shard %d/%d: want 0 <= i < n", c.Shard, shards)
 	}
 	if !(c.InvalidShare >= 0 && c.InvalidShare <= 1) {
 		bad("invalid share %v: want 0-1", c.InvalidShare)

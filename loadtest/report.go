@@ -483,6 +483,27 @@ func (r *Report) WriteText(w io.Writer) {
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(tw, "errors\t%s\n", joinCounts(r.Errors))
 	}
+	if r.Template != "" {
+		fmt.Fprintf(tw, "template\t%s\n", r.Template)
+	}
+	if es := r.EndState; es != nil {
+		verdict := "OK"
+		if !es.OK {
+			verdict = "MONEY UNEXPLAINED"
+		}
+		fmt.Fprintf(tw, "end state\t%s: %d accounts checked, %d settled and %d indeterminate payments, %d minor units lost, %d created\n",
+			verdict, es.AccountsChecked, es.Settled, es.Indeterminate, es.LostMinor, es.CreatedMinor)
+		for i, u := range es.Unexplained {
+			if i == 20 {
+				fmt.Fprintf(tw, "\t... %d more in attack.json\n", es.UnexplainedAccounts-20)
+				break
+			}
+			fmt.Fprintf(tw, "\t%s: before %d, after %d: %s\n", u.Account, u.Before, u.After, u.Why)
+		}
+	}
+	if f := r.Fired; f != nil {
+		fmt.Fprintf(tw, "threshold\t'%s' fired at %.1fs (value %.4g)\n", f.Threshold, f.AtS, f.Value)
+	}
 	if inv := r.Invariants; inv != nil {
 		verdict := "OK"
 		if !inv.OK {

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,6 +24,9 @@ func Attack(ctx context.Context, c Config) (*Report, error) {
 	c.setDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.Target == "" {
+		return nil, errors.New("loadtest: no target")
 	}
 	nonce := c.Nonce + "-" + fmt.Sprint(c.Shard)
 	sc := StreamConfig{
