@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/walletsim/walletsim/sim/scenario"
@@ -64,11 +65,7 @@ func (c *Config) setDefaults() {
 		c.Nonce = strconv.FormatInt(time.Now().UnixNano(), 36)
 	}
 	if c.Template == nil {
-		t, err := LoadTemplate(DefaultTemplate)
-		if err != nil {
-			panic("loadtest: the shipped template does not load: " + err.Error()) // a build defect, caught by its test
-		}
-		c.Template = t
+		c.Template = defaultTemplate()
 	}
 }
 
@@ -111,3 +108,13 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// defaultTemplate is walletsim.yaml, parsed once (a rate search runs an
+// attack per step).
+var defaultTemplate = sync.OnceValue(func() *Template {
+	t, err := LoadTemplate(DefaultTemplate)
+	if err != nil {
+		panic("loadtest: the shipped template does not load: " + err.Error()) // a build defect, caught by its test
+	}
+	return t
+})

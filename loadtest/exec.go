@@ -90,9 +90,15 @@ func (e *executor) attack(p vegeta.Pacer, du time.Duration) <-chan *vegeta.Resul
 			if stop {
 				return
 			}
-			select {
-			case <-time.After(wait):
-			case <-e.stopch:
+			if wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-e.stopch:
+					t.Stop()
+					return
+				}
+			} else if e.stopped() {
 				return
 			}
 			if workers < e.maxWork {
@@ -130,6 +136,7 @@ func (e *executor) pay(out chan<- *vegeta.Result) {
 		e.track.begin(p)
 	}
 	final := e.run(p, hit, out)
+	p.markAnswered() // a first request that could not be rendered
 	if e.track != nil {
 		e.track.end(p, final)
 	}
@@ -172,7 +179,17 @@ func (e *executor) run(p *payment, hit uint64, out chan<- *vegeta.Result) Class 
 				res.Latency = 0
 				cls = Failed
 			} else {
+				if i == 0 && p.wait != nil {
+					select {
+					case <-p.wait:
+					case <-time.After(max(e.client.Timeout, time.Second)):
+					}
+					res.Timestamp = e.began.Add(time.Since(e.began))
+				}
 				code, body = e.do(res, req)
+				if i == 0 {
+					p.markAnswered()
+				}
 				var doc any
 				decoded := false
 				docf := func() any {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
@@ -20,12 +21,24 @@ type payment struct {
 	// What a valid payment moves, for the end-state check.
 	from, to string
 	amount   int64
+	// done closes when this valid payment's first request is answered;
+	// a reused-key request waits for its original's (wait).
+	done, wait chan struct{}
+	answered   sync.Once
+}
+
+// markAnswered releases the payments that reuse this one's key.
+func (p *payment) markAnswered() {
+	if p.done != nil {
+		p.answered.Do(func() { close(p.done) })
+	}
 }
 
 type tplRecent struct {
 	key  string
 	url  string
 	body []byte
+	done chan struct{} // closed when the request has its answer
 }
 
 // Accounts names a generated payment's accounts: payer and payee keys
@@ -83,8 +96,8 @@ func (s *Stream) nextPayment(t *Template, forms []Form) *payment {
 			v.Currency = "CNY"
 		}
 	case ReusedKey:
-		r := s.tplRecent[(k/s.shards)%uint64(min(s.nRecent, len(s.tplRecent)))]
-		v.Key = r.key
+		r := s.tplRecent[s.reusedSlot(k)]
+		v.Key, p.wait = r.key, r.done
 		p.first, p.err = t.Steps[0].Request.Render(&v)
 		if p.err == nil && p.first.URL == r.url && bytes.Equal(p.first.Body, r.body) {
 			v.Amount++
@@ -112,7 +125,8 @@ func (s *Stream) nextPayment(t *Template, forms []Form) *payment {
 		padded = append(padded, bytes.Repeat([]byte(" "), oversize)...)
 		p.first.Body = append(padded, b...)
 	case Valid:
-		s.tplRecent[s.nRecent%len(s.tplRecent)] = tplRecent{key: v.Key, url: p.first.URL, body: p.first.Body}
+		p.done = make(chan struct{})
+		s.tplRecent[s.nRecent%len(s.tplRecent)] = tplRecent{key: v.Key, url: p.first.URL, body: p.first.Body, done: p.done}
 		s.nRecent++
 	}
 	return p

@@ -178,13 +178,27 @@ func (s *Stream) formFor(k uint64, forms []Form) Form {
 		return Valid
 	}
 	form := forms[r.IntN(len(forms))]
-	if form == ReusedKey && s.nRecent == 0 {
+	if form == ReusedKey && s.nRecent <= reuseAge {
 		form = MalformedJSON
 		if !slices.Contains(forms, MalformedJSON) {
 			form = Valid
 		}
 	}
 	return form
+}
+
+// reuseAge: a reused key is one of a valid request sent at least this
+// many valid requests before. A key still in flight would race its
+// original, and the server could rightly refuse the original instead
+// (the template path also waits for the original's answer).
+const reuseAge = 32
+
+// reusedSlot picks the recent valid request whose key request k reuses,
+// aged reuseAge to len(recent)-1, by the seed's k alone.
+func (s *Stream) reusedSlot(k uint64) int {
+	span := min(s.nRecent, len(s.recent)) - reuseAge
+	age := reuseAge + int((k/s.shards)%uint64(span))
+	return (s.nRecent - 1 - age) % len(s.recent)
 }
 
 // allForms are the invalid forms walletsim's API knows, in Form order.
@@ -240,7 +254,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 		body = append(padded, body[1:]...)
 	case ReusedKey:
 		// A key an earlier valid request used, with this (other) body.
-		r := s.recent[(k/s.shards)%uint64(min(s.nRecent, len(s.recent)))]
+		r := s.recent[s.reusedSlot(k)]
 		key = r.key
 		if r.path == path && bytes.Equal(r.body, body) {
 			body = replaceAmount(body, c.Amount+1)

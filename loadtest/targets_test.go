@@ -54,6 +54,11 @@ func TestShardsSplitTheStream(t *testing.T) {
 		}
 		for j, tg := range takeTargets(t, sh, n) {
 			want := all[3*j+i]
+			if form(want) == ReusedKey.String() && form(tg) == MalformedJSON.String() && j < 3*reuseAge {
+				// A reused key needs reuseAge earlier valid requests of its
+				// own shard; until then it is sent malformed instead.
+				continue
+			}
 			if form(tg) != form(want) {
 				t.Fatalf("shard %d request %d: form %s, unsharded %s", i, j, form(tg), form(want))
 			}
