@@ -188,3 +188,60 @@ func checkFired(t *testing.T, r anyRun, want string) {
 		t.Errorf("results.bin holds %d, attack.json %d", n, r.rep.Requests)
 	}
 }
+
+// TestAnyAPIIndeterminate: answers lost past the client's timeout, some
+// for transfers booked and some for transfers not: each may count either
+// way (Jepsen's indeterminate operations), and the end state is explained.
+// Counting them as failed, or as settled, would not explain it.
+func TestAnyAPIIndeterminate(t *testing.T) {
+	api := ledgerd.New(ledgerd.Config{Initial: ledgerdInitial, LoseAnswerEvery: 40, LoseAnswerFor: 400 * time.Millisecond})
+	srv := httptest.NewServer(api.Handler())
+	defer srv.Close()
+	tt, err := LoadTemplate("testdata/templates/ledgerd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shape, _ := ProfileShape("constant", 200, 2*time.Second, 1)
+	rep, err := Attack(t.Context(), Config{Scenario: quickstart(t), Target: srv.URL, Shape: shape, Template: tt, Timeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es := rep.EndState
+	if api.Lost() < 4 || es == nil || es.Indeterminate != int64(api.Lost()) {
+		t.Fatalf("ledgerd held %d answers; end state %+v", api.Lost(), es)
+	}
+	if !es.OK {
+		t.Fatalf("end state %+v", es)
+	}
+}
+
+// TestResidual: an account's change is explained when some subset of its
+// indeterminate payments makes up the difference.
+func TestResidual(t *testing.T) {
+	many := make([]int64, 40)
+	for i := range many {
+		many[i] = int64(i + 1)
+	}
+	for _, c := range []struct {
+		diff  int64
+		indet []int64
+		want  int64
+	}{
+		{0, nil, 0},
+		{-5, nil, -5},
+		{7, []int64{3, 4, -2}, 0},
+		{5, []int64{3, 4, -2}, 0},  // 3 + 4 - 2
+		{6, []int64{3, 4, -2}, -1}, // 7 is nearest
+		{-3, []int64{3, 4}, -3},    // none may be negative
+		{100, many, 0},             // interval bound: 0..820
+		{900, many, 80},
+		{-1, many, -1},
+	} {
+		if got := residual(c.diff, c.indet); got != c.want {
+			t.Errorf("residual(%d, %v) = %d, want %d", c.diff, c.indet, got, c.want)
+		}
+	}
+	if _, over := addChecked(1<<62, 1<<62, false); !over {
+		t.Error("overflow not caught")
+	}
+}

@@ -380,39 +380,53 @@ type balanceReader struct {
 	reads  atomic.Int64
 }
 
+// read reads one balance, trying a GET (idempotent) up to three times
+// when there is no answer or a 5xx.
 func (r *balanceReader) read(ctx context.Context, account string) (int64, error) {
+	var err error
+	for try := 0; try < 3; try++ {
+		var n int64
+		var retry bool
+		if n, retry, err = r.readOnce(ctx, account); err == nil || !retry || ctx.Err() != nil {
+			return n, err
+		}
+	}
+	return 0, err
+}
+
+func (r *balanceReader) readOnce(ctx context.Context, account string) (int64, bool, error) {
 	v := Vars{Target: r.target, Token: r.token, Account: account}
 	req, err := r.b.Request.Render(&v)
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: %w", account, err)
+		return 0, false, fmt.Errorf("balance of %s: %w", account, err)
 	}
 	hr, err := http.NewRequestWithContext(ctx, req.Method, req.URL, nil)
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: %w", account, err)
+		return 0, false, fmt.Errorf("balance of %s: %w", account, err)
 	}
 	hr.Header = req.Header
 	r.reads.Add(1)
 	resp, err := r.client.Do(hr)
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: %w", account, err)
+		return 0, true, fmt.Errorf("balance of %s: %w", account, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxStepBody))
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: %w", account, err)
+		return 0, true, fmt.Errorf("balance of %s: %w", account, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("balance of %s: GET %s answered %s: %s", account, req.URL, resp.Status, clipString(string(body), 200))
+		return 0, resp.StatusCode >= 500, fmt.Errorf("balance of %s: GET %s answered %s: %s", account, req.URL, resp.Status, clipString(string(body), 200))
 	}
 	doc, err := decodeJSON(body)
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: GET %s: not JSON: %v", account, req.URL, err)
+		return 0, false, fmt.Errorf("balance of %s: GET %s: not JSON: %v", account, req.URL, err)
 	}
 	n, err := r.b.Value.Int(doc)
 	if err != nil {
-		return 0, fmt.Errorf("balance of %s: %w", account, err)
+		return 0, false, fmt.Errorf("balance of %s: %w", account, err)
 	}
-	return n, nil
+	return n, false, nil
 }
 
 // readAll reads every account, a few at a time.

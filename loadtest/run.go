@@ -66,7 +66,11 @@ func Attack(ctx context.Context, c Config) (*Report, error) {
 	var track *tracker
 	var balances *balanceReader
 	if tpl.Balance != nil {
-		balances = &balanceReader{b: tpl.Balance, client: client, target: st.base, token: c.Token}
+		// Its own client: a balance read is not part of the load, and a
+		// short --timeout meant for the payments must not fail the check.
+		bc := NewClient(16, max(c.Timeout, 10*time.Second))
+		defer bc.CloseIdleConnections()
+		balances = &balanceReader{b: tpl.Balance, client: bc, target: st.base, token: c.Token}
 		accts, err := streamAccounts(sc, shape.Planned())
 		if err != nil {
 			return nil, err

@@ -28,6 +28,11 @@ type Config struct {
 	// Delay is added to every answer; FailAll answers 500 to transfers.
 	Delay   time.Duration
 	FailAll bool
+	// LoseAnswerEvery: every n-th new transfer is booked (odd ones) or
+	// not (even ones), and its answer held for LoseAnswerFor, past the
+	// client's timeout: the client cannot know which happened.
+	LoseAnswerEvery int
+	LoseAnswerFor   time.Duration
 }
 
 // Drop is a credit the API lost on purpose.
@@ -46,6 +51,14 @@ type API struct {
 	quotes    map[string]quote
 	booked    int
 	drops     []Drop
+	lost      int
+}
+
+// Lost counts the transfers whose answers were held back.
+func (a *API) Lost() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lost
 }
 
 type transfer struct {
@@ -140,7 +153,12 @@ func (a *API) Handler() http.Handler {
 			return
 		}
 		a.mu.Lock()
-		defer a.mu.Unlock()
+		held := false
+		defer func() {
+			if !held {
+				a.mu.Unlock()
+			}
+		}()
 		if q.Quote != "" {
 			qt, ok := a.quotes[q.Quote]
 			if !ok {
@@ -159,6 +177,19 @@ func (a *API) Handler() http.Handler {
 		}
 		t := &transfer{id: "t-" + strconv.Itoa(len(a.byID)+1), debtor: q.Debtor.Account, creditor: q.Creditor.Account, amount: q.Value.MinorUnits}
 		a.transfers[q.Reference], a.byID[t.id] = t, t
+		if n := a.cfg.LoseAnswerEvery; n > 0 && len(a.byID)%n == 0 {
+			if (len(a.byID)/n)%2 == 1 {
+				a.book(t)
+			} else {
+				t.state = "lost"
+			}
+			a.lost++
+			held = true
+			a.mu.Unlock()
+			time.Sleep(a.cfg.LoseAnswerFor)
+			reply(w, 504, map[string]any{"problem": map[string]string{"type": "timeout"}})
+			return
+		}
 		if a.cfg.Async {
 			t.state = "queued"
 		} else {
