@@ -136,3 +136,25 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestDocsTemplates: the whole templates in docs/templates.md parse.
+func TestDocsTemplates(t *testing.T) {
+	b, err := os.ReadFile("../docs/templates.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if !strings.HasPrefix(block, "request:") && !strings.HasPrefix(block, "steps:") {
+			continue
+		}
+		n++
+		if _, err := ParseTemplate("docs/templates.md", []byte(block)); err != nil {
+			t.Errorf("%v\n%s", err, block)
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d templates found in docs/templates.md", n)
+	}
+}

@@ -69,7 +69,14 @@ A valid request succeeds when it is settled (200), accepted (202) or
 declined by a business rule (402/403/422 with a decline code); an invalid
 one when refused with its own status and code. Exit 0: success ratios at
 least --min-success (and invariants held in-process); 1: below, or broken
-invariants; 2: bad arguments.`,
+invariants; 2: bad arguments.
+
+--template FILE maps each payment to the target's requests and answers to
+outcomes (docs/templates.md), so any payment API can be attacked; with its
+balance: section the attack reads every touched account before and after
+and exits 1 when money is unexplained. --abort-on (and the scenario's
+attack.abort_on) stop the attack early when a threshold holds, naming it
+(exit 1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runAttack(cmd, f, args[0]) },
 	}
