@@ -194,7 +194,7 @@ func checkFired(t *testing.T, r anyRun, want string) {
 // way (Jepsen's indeterminate operations), and the end state is explained.
 // Counting them as failed, or as settled, would not explain it.
 func TestAnyAPIIndeterminate(t *testing.T) {
-	api := ledgerd.New(ledgerd.Config{Initial: ledgerdInitial, LoseAnswerEvery: 40, LoseAnswerFor: 400 * time.Millisecond})
+	api := ledgerd.New(ledgerd.Config{Initial: ledgerdInitial, LoseAnswerEvery: 40, LoseAnswerFor: time.Second})
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
 	tt, err := LoadTemplate("testdata/templates/ledgerd.yaml")
@@ -202,12 +202,14 @@ func TestAnyAPIIndeterminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	shape, _ := ProfileShape("constant", 200, 2*time.Second, 1)
-	rep, err := Attack(t.Context(), Config{Scenario: quickstart(t), Target: srv.URL, Shape: shape, Template: tt, Timeout: 100 * time.Millisecond})
+	rep, err := Attack(t.Context(), Config{Scenario: quickstart(t), Target: srv.URL, Shape: shape, Template: tt, Timeout: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	es := rep.EndState
-	if api.Lost() < 4 || es == nil || es.Indeterminate != int64(api.Lost()) {
+	// A loaded machine may time out more answers than ledgerd held: those
+	// are indeterminate too, and the check must still hold.
+	if api.Lost() < 4 || es == nil || es.Indeterminate < int64(api.Lost()) {
 		t.Fatalf("ledgerd held %d answers; end state %+v", api.Lost(), es)
 	}
 	if !es.OK {
