@@ -136,7 +136,6 @@ func (e *executor) pay(out chan<- *vegeta.Result) {
 		e.track.begin(p)
 	}
 	final := e.run(p, hit, out)
-	p.markAnswered() // a first request that could not be rendered
 	if e.track != nil {
 		e.track.end(p, final)
 	}
@@ -179,16 +178,9 @@ func (e *executor) run(p *payment, hit uint64, out chan<- *vegeta.Result) Class 
 				res.Latency = 0
 				cls = Failed
 			} else {
-				if i == 0 && p.wait != nil {
-					select {
-					case <-p.wait:
-					case <-time.After(max(e.client.Timeout, time.Second)):
-					}
-					res.Timestamp = e.began.Add(time.Since(e.began))
-				}
 				code, body = e.do(res, req)
-				if i == 0 {
-					p.markAnswered()
+				if i == 0 && p.form == Valid && code != 0 {
+					e.stream.answered(p.vars.Key)
 				}
 				var doc any
 				decoded := false

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
@@ -21,24 +20,6 @@ type payment struct {
 	// What a valid payment moves, for the end-state check.
 	from, to string
 	amount   int64
-	// done closes when this valid payment's first request is answered;
-	// a reused-key request waits for its original's (wait).
-	done, wait chan struct{}
-	answered   sync.Once
-}
-
-// markAnswered releases the payments that reuse this one's key.
-func (p *payment) markAnswered() {
-	if p.done != nil {
-		p.answered.Do(func() { close(p.done) })
-	}
-}
-
-type tplRecent struct {
-	key  string
-	url  string
-	body []byte
-	done chan struct{} // closed when the request has its answer
 }
 
 // Accounts names a generated payment's accounts: payer and payee keys
@@ -96,10 +77,10 @@ func (s *Stream) nextPayment(t *Template, forms []Form) *payment {
 			v.Currency = "CNY"
 		}
 	case ReusedKey:
-		r := s.tplRecent[s.reusedSlot(k)]
-		v.Key, p.wait = r.key, r.done
+		r := s.recent[s.reusedSlot(k)]
+		v.Key = r.key
 		p.first, p.err = t.Steps[0].Request.Render(&v)
-		if p.err == nil && p.first.URL == r.url && bytes.Equal(p.first.Body, r.body) {
+		if p.err == nil && p.first.URL == r.path && bytes.Equal(p.first.Body, r.body) {
 			v.Amount++
 		} else {
 			return p
@@ -125,9 +106,7 @@ func (s *Stream) nextPayment(t *Template, forms []Form) *payment {
 		padded = append(padded, bytes.Repeat([]byte(" "), oversize)...)
 		p.first.Body = append(padded, b...)
 	case Valid:
-		p.done = make(chan struct{})
-		s.tplRecent[s.nRecent%len(s.tplRecent)] = tplRecent{key: v.Key, url: p.first.URL, body: p.first.Body, done: p.done}
-		s.nRecent++
+		s.sentValid(recentKey{key: v.Key, path: p.first.URL, body: p.first.Body})
 	}
 	return p
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -87,8 +88,10 @@ func Attack(ctx context.Context, c Config) (*Report, error) {
 	var stop func()
 	began := time.Now()
 	if tpl.builtin {
+		hc := *client
+		hc.Transport = answerHook{base: client.Transport, st: st}
 		atk := vegeta.NewAttacker(
-			vegeta.Client(client),
+			vegeta.Client(&hc),
 			vegeta.Workers(64),
 			vegeta.MaxWorkers(c.MaxWorkers),
 			// Answers are small; a cap keeps results.bin small even when a
@@ -225,4 +228,26 @@ func hasMetric(ts []Threshold, m string) bool {
 		}
 	}
 	return false
+}
+
+// answerHook tells the built-in path's stream which valid requests have
+// their answers (a vegeta Targeter never learns), so that reused keys are
+// only those of answered requests.
+type answerHook struct {
+	base http.RoundTripper
+	st   *Stream
+}
+
+func (h answerHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := h.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(r)
+	if err == nil {
+		if k := r.Header.Get("Idempotency-Key"); k != "" {
+			h.st.answered(k)
+		}
+	}
+	return resp, err
 }

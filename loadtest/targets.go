@@ -76,25 +76,27 @@ const oversize = 64 << 10
 // the seed and k alone) an invalid request. A shard i/n takes the k with
 // k mod n == i, so n shards together send exactly what one attack would.
 type Stream struct {
-	base      string
-	token     string
-	nonce     string
-	share     float64
-	seed      uint64
-	shard     uint64
-	shards    uint64
-	g         *gen.Generator
-	pop       *gen.Population
-	epochs    uint32
-	mu        sync.Mutex
-	k         uint64 // next global index
-	buf       []event.Command
-	bufEp     uint32
-	pos       int
-	recent    [64]recentKey // keys of recent valid requests, for ReusedKey
-	nRecent   int
-	tplRecent [64]tplRecent // the same, for a template's requests
-	hdrJSON   http.Header
+	base    string
+	token   string
+	nonce   string
+	share   float64
+	seed    uint64
+	shard   uint64
+	shards  uint64
+	g       *gen.Generator
+	pop     *gen.Population
+	epochs  uint32
+	mu      sync.Mutex
+	k       uint64 // next global index
+	buf     []event.Command
+	bufEp   uint32
+	pos     int
+	recent  [64]recentKey // keys of recent valid requests, for ReusedKey
+	nRecent int
+	// pending holds valid requests sent and not yet answered, by key;
+	// answered moves one into recent.
+	pending map[string]recentKey
+	hdrJSON http.Header
 }
 
 type recentKey struct {
@@ -178,7 +180,7 @@ func (s *Stream) formFor(k uint64, forms []Form) Form {
 		return Valid
 	}
 	form := forms[r.IntN(len(forms))]
-	if form == ReusedKey && s.nRecent <= reuseAge {
+	if form == ReusedKey && s.nRecent == 0 {
 		form = MalformedJSON
 		if !slices.Contains(forms, MalformedJSON) {
 			form = Valid
@@ -187,18 +189,35 @@ func (s *Stream) formFor(k uint64, forms []Form) Form {
 	return form
 }
 
-// reuseAge: a reused key is one of a valid request sent at least this
-// many valid requests before. A key still in flight would race its
-// original, and the server could rightly refuse the original instead
-// (the template path also waits for the original's answer).
-const reuseAge = 32
+// answered records that the valid request with this key has its answer:
+// only such keys are reused (ReusedKey), since a key still in flight
+// races its original and the server could rightly refuse the original
+// instead. Called by the executor, and for the built-in path by the
+// client's transport (answerHook).
+func (s *Stream) answered(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.pending[key]; ok {
+		delete(s.pending, key)
+		s.recent[s.nRecent%len(s.recent)] = r
+		s.nRecent++
+	}
+}
 
-// reusedSlot picks the recent valid request whose key request k reuses,
-// aged reuseAge to len(recent)-1, by the seed's k alone.
+// sentValid records a valid request in flight; the caller holds s.mu.
+func (s *Stream) sentValid(r recentKey) {
+	if s.pending == nil {
+		s.pending = map[string]recentKey{}
+	}
+	if len(s.pending) < 1<<16 { // answers that never come must not grow it without bound
+		s.pending[r.key] = r
+	}
+}
+
+// reusedSlot picks the answered valid request whose key request k reuses,
+// by the seed's k alone.
 func (s *Stream) reusedSlot(k uint64) int {
-	span := min(s.nRecent, len(s.recent)) - reuseAge
-	age := reuseAge + int((k/s.shards)%uint64(span))
-	return (s.nRecent - 1 - age) % len(s.recent)
+	return int((k / s.shards) % uint64(min(s.nRecent, len(s.recent))))
 }
 
 // allForms are the invalid forms walletsim's API knows, in Form order.
@@ -260,8 +279,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 			body = replaceAmount(body, c.Amount+1)
 		}
 	case Valid:
-		s.recent[s.nRecent%len(s.recent)] = recentKey{key: key, path: path, body: body}
-		s.nRecent++
+		s.sentValid(recentKey{key: key, path: path, body: body})
 	}
 	t.Method = http.MethodPost
 	t.URL = s.base + path + "#" + form.String()
