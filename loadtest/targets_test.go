@@ -124,3 +124,36 @@ func TestStreamForms(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedKeysAreAnswered: a reused key is always one of a valid
+// request that has its answer; while none has, none is reused.
+func TestReusedKeysAreAnswered(t *testing.T) {
+	st, err := NewStream(StreamConfig{Scenario: quickstart(t), Target: "http://127.0.0.1:1", Nonce: "n", InvalidShare: 0.5, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := st.Targeter()
+	answered := map[string]bool{}
+	reused := 0
+	for i := 0; i < 3000; i++ {
+		var tg vegeta.Target
+		if err := tr(&tg); err != nil {
+			t.Fatal(err)
+		}
+		key := tg.Header.Get("Idempotency-Key")
+		if form(tg) == ReusedKey.String() {
+			reused++
+			if !answered[key] {
+				t.Fatalf("request %d reuses %s, which has no answer yet", i, key)
+			}
+		}
+		// Only some valid requests get answers, from the 1000th on.
+		if form(tg) == Valid.String() && i%3 == 0 && i > 1000 {
+			st.answered(key)
+			answered[key] = true
+		}
+	}
+	if reused == 0 {
+		t.Fatal("no key reused")
+	}
+}
