@@ -16,6 +16,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/report/html"
 )
 
@@ -132,6 +133,17 @@ type Invariants struct {
 	DuplicateOutcomes  int64 `json:"duplicate_outcomes"`
 	Settled            int64 `json:"settled"`
 	Declined           int64 `json:"declined"`
+}
+
+// InvariantsOf is the attack report's view of the audit of the log after
+// an in-process attack: ok is the audit's verdict, accepted the payments
+// the server accepted.
+func InvariantsOf(a *audit.Report, accepted int64, ok bool) *Invariants {
+	return &Invariants{
+		OK: ok, Accepted: accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
+		DuplicateEvents: a.DuplicateEvents, UnresolvedCommands: a.UnresolvedCommands, DuplicateOutcomes: a.DuplicateOutcomes,
+		Settled: a.Succeeded, Declined: a.Declined,
+	}
 }
 
 type second struct {

@@ -239,12 +239,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		if err != nil {
 			return fmt.Errorf("after the attack: %w", err)
 		}
-		a := fin.Audit
-		rep.Invariants = &loadtest.Invariants{
-			OK: invariantsOK(a), Accepted: fin.Accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
-			DuplicateEvents: a.DuplicateEvents, UnresolvedCommands: a.UnresolvedCommands, DuplicateOutcomes: a.DuplicateOutcomes,
-			Settled: a.Succeeded, Declined: a.Declined,
-		}
+		rep.Invariants = loadtest.InvariantsOf(&fin.Audit, fin.Accepted, invariantsOK(fin.Audit))
 	}
 	if f.noop {
 		rep.Target += " (no-op handler)"
