@@ -136,6 +136,9 @@ func (e *executor) pay(out chan<- *vegeta.Result) {
 		e.track.begin(p)
 	}
 	final := e.run(p, hit, out)
+	if p.form == Valid {
+		e.stream.answered(p.vars.Key) // also when its request could not be rendered
+	}
 	if e.track != nil {
 		e.track.end(p, final)
 	}
@@ -178,8 +181,12 @@ func (e *executor) run(p *payment, hit uint64, out chan<- *vegeta.Result) Class 
 				res.Latency = 0
 				cls = Failed
 			} else {
+				if i == 0 && p.wait != nil {
+					e.stream.awaitAnswer(p.wait)
+					res.Timestamp = e.began.Add(time.Since(e.began)) // the wait is not the target's latency
+				}
 				code, body = e.do(res, req)
-				if i == 0 && p.form == Valid && code != 0 {
+				if i == 0 && p.form == Valid {
 					e.stream.answered(p.vars.Key)
 				}
 				var doc any

@@ -20,6 +20,9 @@ type payment struct {
 	// What a valid payment moves, for the end-state check.
 	from, to string
 	amount   int64
+	// wait: a reused key's request is sent once its original has its
+	// answer (Stream.awaitAnswer).
+	wait chan struct{}
 }
 
 // Accounts names a generated payment's accounts: payer and payee keys
@@ -78,7 +81,7 @@ func (s *Stream) nextPayment(t *Template, forms []Form) *payment {
 		}
 	case ReusedKey:
 		r := s.recent[s.reusedSlot(k)]
-		v.Key = r.key
+		v.Key, p.wait = r.key, r.done
 		p.first, p.err = t.Steps[0].Request.Render(&v)
 		if p.err == nil && p.first.URL == r.path && bytes.Equal(p.first.Body, r.body) {
 			v.Amount++

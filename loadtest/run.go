@@ -32,7 +32,7 @@ func Attack(ctx context.Context, c Config) (*Report, error) {
 	nonce := c.Nonce + "-" + fmt.Sprint(c.Shard)
 	sc := StreamConfig{
 		Scenario: c.Scenario, Target: c.Target, Token: c.Token, Nonce: nonce,
-		InvalidShare: c.InvalidShare, Shard: c.Shard, Shards: c.Shards,
+		InvalidShare: c.InvalidShare, Shard: c.Shard, Shards: c.Shards, ReuseWait: c.Timeout,
 	}
 	st, err := NewStream(sc)
 	if err != nil {
@@ -244,10 +244,9 @@ func (h answerHook) RoundTrip(r *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	resp, err := base.RoundTrip(r)
-	if err == nil {
-		if k := r.Header.Get("Idempotency-Key"); k != "" {
-			h.st.answered(k)
-		}
+	// Answered or failed, the original is done: its reusers may go.
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		h.st.answered(k)
 	}
 	return resp, err
 }

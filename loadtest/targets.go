@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/walletsim/walletsim/sim"
@@ -93,16 +94,18 @@ type Stream struct {
 	pos     int
 	recent  [64]recentKey // keys of recent valid requests, for ReusedKey
 	nRecent int
-	// pending holds valid requests sent and not yet answered, by key;
-	// answered moves one into recent.
-	pending map[string]recentKey
-	hdrJSON http.Header
+	// pending holds the valid requests sent and not yet answered, by key.
+	pending   map[string]chan struct{}
+	reuseWait time.Duration
+	testAwait func(chan struct{}) // a test's stand-in for awaitAnswer's wait
+	hdrJSON   http.Header
 }
 
 type recentKey struct {
 	key  string
-	path string
+	path string // the endpoint (built-in) or URL (template)
 	body []byte
+	done chan struct{} // closed when the request has its answer
 }
 
 // StreamConfig configures a Stream.
@@ -117,6 +120,9 @@ type StreamConfig struct {
 	InvalidShare float64
 	Shard        int
 	Shards       int
+	// ReuseWait bounds how long a reused key's request waits for its
+	// original's answer (default 30s).
+	ReuseWait time.Duration
 }
 
 // NewStream builds the request stream of a scenario.
@@ -134,7 +140,10 @@ func NewStream(c StreamConfig) (*Stream, error) {
 	s := &Stream{
 		base: strings.TrimRight(c.Target, "/"), token: c.Token, nonce: c.Nonce, share: c.InvalidShare,
 		seed: uint64(c.Scenario.Seed), shard: uint64(c.Shard), shards: uint64(c.Shards),
-		g: g, pop: g.Pop, epochs: g.LastEpoch(),
+		g: g, pop: g.Pop, epochs: g.LastEpoch(), reuseWait: c.ReuseWait,
+	}
+	if s.reuseWait <= 0 {
+		s.reuseWait = 30 * time.Second
 	}
 	s.hdrJSON = http.Header{"Content-Type": []string{"application/json"}}
 	if c.Token != "" {
@@ -161,9 +170,10 @@ func (s *Stream) next() *event.Command {
 func (s *Stream) Targeter() vegeta.Targeter {
 	return func(t *vegeta.Target) error {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		k, c := s.nextIndexed()
-		s.target(t, k, c)
+		wait := s.target(t, k, c)
+		s.mu.Unlock()
+		s.awaitAnswer(wait)
 		return nil
 	}
 }
@@ -189,35 +199,62 @@ func (s *Stream) formFor(k uint64, forms []Form) Form {
 	return form
 }
 
-// answered records that the valid request with this key has its answer:
-// only such keys are reused (ReusedKey), since a key still in flight
-// races its original and the server could rightly refuse the original
-// instead. Called by the executor, and for the built-in path by the
-// client's transport (answerHook).
+// A reused key (ReusedKey) is that of one of the last valid requests
+// sent, chosen by the seed alone, and the reusing request is sent only
+// once that original has its answer: a key still in flight races its
+// original, and the server could rightly refuse the original instead.
+// The executor reports answers, and on the built-in path the client's
+// transport does (answerHook); on the built-in path the wait counts in
+// the reusing request's latency.
+
+// answered records that the valid request with this key has its answer.
 func (s *Stream) answered(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if r, ok := s.pending[key]; ok {
+	if ch, ok := s.pending[key]; ok {
 		delete(s.pending, key)
-		s.recent[s.nRecent%len(s.recent)] = r
-		s.nRecent++
+		close(ch)
 	}
 }
 
-// sentValid records a valid request in flight; the caller holds s.mu.
+// sentValid records a valid request about to be sent; the caller holds
+// s.mu.
 func (s *Stream) sentValid(r recentKey) {
 	if s.pending == nil {
-		s.pending = map[string]recentKey{}
+		s.pending = map[string]chan struct{}{}
 	}
-	if len(s.pending) < 1<<16 { // answers that never come must not grow it without bound
-		s.pending[r.key] = r
+	r.done = make(chan struct{})
+	if len(s.pending) < 1<<16 {
+		s.pending[r.key] = r.done
+	} else {
+		close(r.done) // answers that never come must not grow pending without bound
 	}
+	s.recent[s.nRecent%len(s.recent)] = r
+	s.nRecent++
 }
 
-// reusedSlot picks the answered valid request whose key request k reuses,
+// reusedSlot picks the recent valid request whose key request k reuses,
 // by the seed's k alone.
 func (s *Stream) reusedSlot(k uint64) int {
 	return int((k / s.shards) % uint64(min(s.nRecent, len(s.recent))))
+}
+
+// awaitAnswer waits, outside s.mu, until a reused key's original has its
+// answer, at most ReuseWait.
+func (s *Stream) awaitAnswer(done chan struct{}) {
+	if done == nil {
+		return
+	}
+	if s.testAwait != nil {
+		s.testAwait(done)
+		return
+	}
+	t := time.NewTimer(s.reuseWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // allForms are the invalid forms walletsim's API knows, in Form order.
@@ -247,7 +284,9 @@ func (s *Stream) nextIndexed() (uint64, *event.Command) {
 	}
 }
 
-func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
+// target builds request k; a reused key's request must wait for the
+// channel returned.
+func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) (wait chan struct{}) {
 	form := s.formFor(k, allForms)
 	path, body := requestFor(c)
 	key := s.nonce + "-" + strconv.FormatUint(k, 10)
@@ -274,7 +313,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 	case ReusedKey:
 		// A key an earlier valid request used, with this (other) body.
 		r := s.recent[s.reusedSlot(k)]
-		key = r.key
+		key, wait = r.key, r.done
 		if r.path == path && bytes.Equal(r.body, body) {
 			body = replaceAmount(body, c.Amount+1)
 		}
@@ -286,6 +325,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 	t.Body = body
 	t.Header = s.hdrJSON.Clone()
 	t.Header.Set("Idempotency-Key", key)
+	return wait
 }
 
 // requestFor turns a generated payment into the API request that asks for

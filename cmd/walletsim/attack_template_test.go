@@ -175,3 +175,23 @@ func TestAttackTemplateUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackAsyncTemplate: the shipped walletsim-async.yaml pays with
+// Prefer: respond-async and polls each payment until it is settled or
+// declined; nothing is left pending and the log keeps its invariants.
+func TestAttackAsyncTemplate(t *testing.T) {
+	dir := t.TempDir()
+	code, out := atkRun(t, "attack", "quickstart", "--template", "walletsim-async.yaml", "--scale", "0.05", "--rate", "100/s", "--duration", "2s",
+		"--invalid-share", "0.1", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rep := atkReport(t, dir)
+	v := rep.Valid
+	if v.Settled == 0 || v.Accepted != 0 || v.Failed != 0 || rep.Requests < rep.Invalid.Requests+2*v.Requests {
+		t.Fatalf("valid %+v, %d requests: want every payment polled to an outcome; errors %v", v, rep.Requests, rep.Errors)
+	}
+	if inv := rep.Invariants; inv == nil || !inv.OK || inv.Settled != v.Settled {
+		t.Fatalf("invariants %+v, valid %+v", inv, v)
+	}
+}
