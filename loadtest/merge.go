@@ -71,6 +71,17 @@ func Merge(dirs []string) (*Report, error) {
 		}
 	}
 	out.Invariants = inv
+	out.Template = reps[0].Template
+	for _, r := range reps {
+		// The end-state check runs in one process (Config.Validate), so
+		// at most one directory has one; a threshold fired in any shard.
+		if r.EndState != nil && out.EndState == nil {
+			out.EndState = r.EndState
+		}
+		if r.Fired != nil && out.Fired == nil {
+			out.Fired = r.Fired
+		}
+	}
 	sort.Strings(out.Shards)
 	return out, nil
 }

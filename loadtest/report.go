@@ -16,6 +16,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/report/html"
 )
 
@@ -73,6 +74,14 @@ type Report struct {
 	// an external target, whose log this process cannot see).
 	Invariants *Invariants `json:"invariants,omitempty"`
 
+	// Template is the template the requests came from (builtin: the
+	// hand-written encoder of walletsim's API).
+	Template string `json:"template,omitempty"`
+	// EndState is the end-state balance check (a template with balance:).
+	EndState *EndState `json:"end_state,omitempty"`
+	// Fired is the --abort-on threshold that stopped the attack.
+	Fired *Fired `json:"threshold_fired,omitempty"`
+
 	series []second
 }
 
@@ -128,6 +137,16 @@ type Invariants struct {
 	Declined           int64    `json:"declined"`
 }
 
+// InvariantsOf is the attack report's view of the audit of the log after
+// an in-process attack: the audit's own verdict (audit.Invariants).
+func InvariantsOf(a *audit.Report, accepted int64) *Invariants {
+	return &Invariants{
+		OK: a.OK(), Violations: a.Violations(), Accepted: accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
+		DuplicateEvents: a.DuplicateEvents, UnresolvedCommands: a.UnresolvedCommands, DuplicateOutcomes: a.DuplicateOutcomes,
+		Settled: a.Succeeded, Declined: a.Declined,
+	}
+}
+
 type second struct {
 	n, ok int64
 	hist  *hdrhistogram.Histogram
@@ -173,7 +192,10 @@ func (a *Aggregator) pace(s *Shape, began time.Time) { a.shape, a.began = s, beg
 func (a *Aggregator) origin(t time.Time) { a.began = t }
 
 // Add counts one result.
-func (a *Aggregator) Add(res *vegeta.Result) {
+func (a *Aggregator) Add(res *vegeta.Result) { a.add(res) }
+
+// add counts one result and says whether it was answered as defined.
+func (a *Aggregator) add(res *vegeta.Result) bool {
 	r := a.r
 	r.Requests++
 	if a.first.IsZero() || res.Timestamp.Before(a.first) {
@@ -195,19 +217,29 @@ func (a *Aggregator) Add(res *vegeta.Result) {
 		a.vok++
 	}
 	form := Valid
+	var tg tagged
 	if i := strings.LastIndexByte(res.URL, '#'); i >= 0 {
-		form = parseForm(res.URL[i+1:])
+		if tg = parseTag(res.URL[i+1:]); tg.ok {
+			form = tg.form
+		} else {
+			form = parseForm(res.URL[i+1:])
+		}
 	}
 	good := false
-	if form == Valid || form >= NumForms {
+	switch {
+	case tg.ok:
+		good = a.tagged(res, tg)
+	case form == Valid || form >= NumForms:
 		good = a.valid(res)
-	} else {
+	default:
 		good = a.invalid(res, form)
 	}
 	if good {
 		a.ok++
 	}
-	if a.shape != nil && !a.began.IsZero() {
+	// A later step is due when the one before it answered, not by the
+	// pacer: only first steps can be late.
+	if a.shape != nil && !a.began.IsZero() && (!tg.ok || tg.step == 0) {
 		if due, ok := a.shape.Due(res.Seq); ok {
 			lag := res.Timestamp.Sub(a.began) - due
 			if lag > LateThreshold {
@@ -230,6 +262,70 @@ func (a *Aggregator) Add(res *vegeta.Result) {
 			s.ok++
 		}
 		_ = s.hist.RecordValue(us)
+	}
+	return good
+}
+
+// tagged counts a result of a template's request by the outcome the
+// executor read from it (the URL fragment, see tag).
+func (a *Aggregator) tagged(res *vegeta.Result, tg tagged) bool {
+	if tg.outcome == "next" {
+		return true // a step before the last, answered as the template wants
+	}
+	if tg.form != Valid && tg.form < NumForms {
+		in := &a.r.Invalid
+		in.Requests++
+		fs := in.ByForm[tg.form.String()]
+		fs.Expect = tg.want
+		fs.Requests++
+		good := tg.outcome == "refused"
+		if good {
+			fs.Refused++
+			in.Refused++
+		} else {
+			fs.Unexpected++
+			msg := res.Error
+			if msg == "" {
+				msg = strconv.Itoa(int(res.Code))
+			}
+			a.note(fmt.Sprintf("%s: %s, want %s", tg.form, msg, tg.want))
+		}
+		in.ByForm[tg.form.String()] = fs
+		return good
+	}
+	v := &a.r.Valid
+	v.Requests++
+	switch tg.outcome {
+	case "settled":
+		v.Settled++
+		return true
+	case "pending":
+		v.Accepted++
+		return true
+	case "declined":
+		v.Declined++
+		reason := tg.reason
+		if reason == "" {
+			reason = "(no reason)"
+		}
+		a.r.Declines[reason]++
+		return true
+	}
+	v.Failed++
+	msg := res.Error
+	if msg == "" {
+		msg = strconv.Itoa(int(res.Code))
+	}
+	if tg.reason != "" {
+		msg += " (" + tg.reason + ")"
+	}
+	a.note(msg)
+	return false
+}
+
+func (a *Aggregator) note(msg string) {
+	if len(a.r.Errors) < 50 || a.r.Errors[msg] > 0 {
+		a.r.Errors[msg]++
 	}
 }
 
@@ -399,6 +495,27 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	if len(r.Errors) > 0 {
 		fmt.Fprintf(tw, "errors\t%s\n", joinCounts(r.Errors))
+	}
+	if r.Template != "" {
+		fmt.Fprintf(tw, "template\t%s\n", r.Template)
+	}
+	if es := r.EndState; es != nil {
+		verdict := "OK"
+		if !es.OK {
+			verdict = "MONEY UNEXPLAINED"
+		}
+		fmt.Fprintf(tw, "end state\t%s: %d accounts checked, %d settled and %d indeterminate payments, %d minor units lost, %d created\n",
+			verdict, es.AccountsChecked, es.Settled, es.Indeterminate, es.LostMinor, es.CreatedMinor)
+		for i, u := range es.Unexplained {
+			if i == 20 {
+				fmt.Fprintf(tw, "\t... %d more in attack.json\n", es.UnexplainedAccounts-20)
+				break
+			}
+			fmt.Fprintf(tw, "\t%s: before %d, after %d: %s\n", u.Account, u.Before, u.After, u.Why)
+		}
+	}
+	if f := r.Fired; f != nil {
+		fmt.Fprintf(tw, "threshold\t'%s' fired at %.1fs (value %.4g)\n", f.Threshold, f.AtS, f.Value)
 	}
 	if inv := r.Invariants; inv != nil {
 		verdict := "OK"

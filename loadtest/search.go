@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,17 +34,85 @@ type SearchResult struct {
 	Best     map[string]float64 `json:"best"` // target -> highest sustained rate
 }
 
-// Search raises the rate step by step (times factor) and attacks every
+// SearchConfig configures a rate search.
+type SearchConfig struct {
+	// Attack is the attack every step runs (its Target, Out, Progress,
+	// Client and Shape are set per step).
+	Attack  Config
+	Targets []SearchTarget
+	// Start is the first rate tried; each next is Factor times the last,
+	// up to Limit. Defaults: 1000/s, x1.25, 200,000/s.
+	Start, Factor, Limit float64
+	// MaxP99 is the p99 latency a sustained rate stays under (default
+	// 25ms); StepDuration the length of each step (default 10s).
+	MaxP99       time.Duration
+	StepDuration time.Duration
+	// Retries: tries of a failed rate before a target stops (default 0).
+	Retries int
+	// Log gets a line per step (default: discarded).
+	Log io.Writer
+}
+
+func (c *SearchConfig) setDefaults() {
+	if c.Start == 0 {
+		c.Start = 1000
+	}
+	if c.Factor == 0 {
+		c.Factor = 1.25
+	}
+	if c.Limit == 0 {
+		c.Limit = 200_000
+	}
+	if c.MaxP99 == 0 {
+		c.MaxP99 = 25 * time.Millisecond
+	}
+	if c.StepDuration == 0 {
+		c.StepDuration = 10 * time.Second
+		if c.Attack.Shape != nil {
+			c.StepDuration = c.Attack.Shape.Duration
+		}
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+// Validate checks the search after defaults.
+func (c *SearchConfig) Validate() error {
+	var errs []error
+	if len(c.Targets) == 0 {
+		errs = append(errs, errors.New("search: no targets"))
+	}
+	if !(c.Start > 0) || !(c.Factor > 1) || !(c.Limit >= c.Start) {
+		errs = append(errs, fmt.Errorf("search: start %v, factor %v, limit %v: want start > 0, factor > 1, limit >= start", c.Start, c.Factor, c.Limit))
+	}
+	if c.MaxP99 <= 0 || c.StepDuration <= 0 || c.Retries < 0 {
+		errs = append(errs, fmt.Errorf("search: max p99 %s, step %s, retries %d: want positive durations and retries >= 0", c.MaxP99, c.StepDuration, c.Retries))
+	}
+	for _, tg := range c.Targets {
+		if tg.Name == "" || tg.URL == "" {
+			errs = append(errs, fmt.Errorf("search: target %+v needs a name and a URL", tg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Search raises the rate step by step (times Factor) and attacks every
 // target at each rate in turn, so that they share the machine's
 // conditions: a rate is sustained when the target answered at least 99%
 // of requests as defined, dropped under 1%, kept the rate within 1% and had
-// a p99 latency under maxP99. Each step follows a one-second warm-up at
+// a p99 latency under MaxP99. Each step follows a one-second warm-up at
 // its rate on the same connections, not counted: the first requests of
 // an attack pay for connecting and for the server's first collections.
-// A failed rate is tried up to retries more
+// A failed rate is tried up to Retries more
 // times before the target stops (a machine shared with other work has bad
 // seconds); the search ends when every target has stopped.
-func Search(ctx context.Context, base Options, targets []SearchTarget, start, factor, limit float64, maxP99 time.Duration, retries int, log io.Writer) (*SearchResult, error) {
+func Search(ctx context.Context, c SearchConfig) (*SearchResult, error) {
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	base, targets, maxP99, retries, log := c.Attack, c.Targets, c.MaxP99, c.Retries, c.Log
 	res := &SearchResult{MaxP99MS: float64(maxP99) / 1e6, Best: map[string]float64{}}
 	done, failed := map[string]bool{}, map[string]int{}
 	clients := map[string]*http.Client{}
@@ -53,7 +122,7 @@ func Search(ctx context.Context, base Options, targets []SearchTarget, start, fa
 	}
 	row := "%-12s %9s %11s %8s %8s %8s %8s  %s\n"
 	fmt.Fprintf(log, row, "target", "rate/s", "achieved/s", "p50 ms", "p99 ms", "success", "dropped", "sustained")
-	for rate := start; rate <= limit && len(done) < len(targets); rate *= factor {
+	for rate := c.Start; rate <= c.Limit && len(done) < len(targets); rate *= c.Factor {
 		for _, tg := range targets {
 		retry:
 			if done[tg.Name] {
@@ -62,7 +131,7 @@ func Search(ctx context.Context, base Options, targets []SearchTarget, start, fa
 			if err := ctx.Err(); err != nil {
 				return res, err
 			}
-			shape, err := ProfileShape("constant", rate, base.Shape.Duration, 1)
+			shape, err := ProfileShape("constant", rate, c.StepDuration, 1)
 			if err != nil {
 				return res, err
 			}

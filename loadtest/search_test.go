@@ -22,8 +22,10 @@ func TestSearch(t *testing.T) {
 	var log bytes.Buffer
 	// A p99 bound no loopback no-op misses: the test checks the walk, not
 	// the machine.
-	res, err := Search(t.Context(), Options{Scenario: quickstart(t), Shape: shape}, []SearchTarget{{"a", a.URL}, {"b", b.URL}},
-		50, 2, 200, time.Minute, 1, &log)
+	res, err := Search(t.Context(), SearchConfig{
+		Attack: Config{Scenario: quickstart(t), Shape: shape}, Targets: []SearchTarget{{"a", a.URL}, {"b", b.URL}},
+		Start: 50, Factor: 2, Limit: 200, MaxP99: time.Minute, Retries: 1, Log: &log,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/walletsim/walletsim/sim"
@@ -92,13 +94,18 @@ type Stream struct {
 	pos     int
 	recent  [64]recentKey // keys of recent valid requests, for ReusedKey
 	nRecent int
-	hdrJSON http.Header
+	// pending holds the valid requests sent and not yet answered, by key.
+	pending   map[string]chan struct{}
+	reuseWait time.Duration
+	testAwait func(chan struct{}) // a test's stand-in for awaitAnswer's wait
+	hdrJSON   http.Header
 }
 
 type recentKey struct {
 	key  string
-	path string
+	path string // the endpoint (built-in) or URL (template)
 	body []byte
+	done chan struct{} // closed when the request has its answer
 }
 
 // StreamConfig configures a Stream.
@@ -113,6 +120,9 @@ type StreamConfig struct {
 	InvalidShare float64
 	Shard        int
 	Shards       int
+	// ReuseWait bounds how long a reused key's request waits for its
+	// original's answer (default 30s).
+	ReuseWait time.Duration
 }
 
 // NewStream builds the request stream of a scenario.
@@ -130,7 +140,10 @@ func NewStream(c StreamConfig) (*Stream, error) {
 	s := &Stream{
 		base: strings.TrimRight(c.Target, "/"), token: c.Token, nonce: c.Nonce, share: c.InvalidShare,
 		seed: uint64(c.Scenario.Seed), shard: uint64(c.Shard), shards: uint64(c.Shards),
-		g: g, pop: g.Pop, epochs: g.LastEpoch(),
+		g: g, pop: g.Pop, epochs: g.LastEpoch(), reuseWait: c.ReuseWait,
+	}
+	if s.reuseWait <= 0 {
+		s.reuseWait = 30 * time.Second
 	}
 	s.hdrJSON = http.Header{"Content-Type": []string{"application/json"}}
 	if c.Token != "" {
@@ -157,33 +170,124 @@ func (s *Stream) next() *event.Command {
 func (s *Stream) Targeter() vegeta.Targeter {
 	return func(t *vegeta.Target) error {
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		// Every shard walks the same generator and skips the others'
-		// payments, so the global sequence is the same in each.
-		for {
-			c := s.next()
-			k := s.k
-			s.k++
-			if k%s.shards == s.shard {
-				s.target(t, k, c)
-				break
-			}
-		}
+		k, c := s.nextIndexed()
+		wait := s.target(t, k, c)
+		s.mu.Unlock()
+		s.awaitAnswer(wait)
 		return nil
 	}
 }
 
-func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
-	form := Valid
-	if s.share > 0 {
-		r := rand.New(rand.NewPCG(s.seed^0x1a77ac4, k))
-		if r.Float64() < s.share {
-			form = Form(1 + r.IntN(int(NumForms)-1))
-			if form == ReusedKey && s.nRecent == 0 {
-				form = MalformedJSON
-			}
+// formFor decides, from the seed and k alone, whether request k is
+// invalid and how; forms lists the forms the target can be sent (all, for
+// walletsim's API).
+func (s *Stream) formFor(k uint64, forms []Form) Form {
+	if s.share == 0 || len(forms) == 0 {
+		return Valid
+	}
+	r := rand.New(rand.NewPCG(s.seed^0x1a77ac4, k))
+	if r.Float64() >= s.share {
+		return Valid
+	}
+	form := forms[r.IntN(len(forms))]
+	if form == ReusedKey && s.nRecent == 0 {
+		form = MalformedJSON
+		if !slices.Contains(forms, MalformedJSON) {
+			form = Valid
 		}
 	}
+	return form
+}
+
+// A reused key (ReusedKey) is that of one of the last valid requests
+// sent, chosen by the seed alone, and the reusing request is sent only
+// once that original has its answer: a key still in flight races its
+// original, and the server could rightly refuse the original instead.
+// The executor reports answers, and on the built-in path the client's
+// transport does (answerHook); on the built-in path the wait counts in
+// the reusing request's latency.
+
+// answered records that the valid request with this key has its answer.
+func (s *Stream) answered(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ch, ok := s.pending[key]; ok {
+		delete(s.pending, key)
+		close(ch)
+	}
+}
+
+// sentValid records a valid request about to be sent; the caller holds
+// s.mu.
+func (s *Stream) sentValid(r recentKey) {
+	if s.pending == nil {
+		s.pending = map[string]chan struct{}{}
+	}
+	r.done = make(chan struct{})
+	if len(s.pending) < 1<<16 {
+		s.pending[r.key] = r.done
+	} else {
+		close(r.done) // answers that never come must not grow pending without bound
+	}
+	s.recent[s.nRecent%len(s.recent)] = r
+	s.nRecent++
+}
+
+// reusedSlot picks the recent valid request whose key request k reuses,
+// by the seed's k alone.
+func (s *Stream) reusedSlot(k uint64) int {
+	return int((k / s.shards) % uint64(min(s.nRecent, len(s.recent))))
+}
+
+// awaitAnswer waits, outside s.mu, until a reused key's original has its
+// answer, at most ReuseWait.
+func (s *Stream) awaitAnswer(done chan struct{}) {
+	if done == nil {
+		return
+	}
+	if s.testAwait != nil {
+		s.testAwait(done)
+		return
+	}
+	t := time.NewTimer(s.reuseWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// allForms are the invalid forms walletsim's API knows, in Form order.
+var allForms = func() []Form {
+	var out []Form
+	for f := Valid + 1; f < NumForms; f++ {
+		out = append(out, f)
+	}
+	return out
+}()
+
+// unknownWallet is a wallet ID the population does not have.
+func (s *Stream) unknownWallet(k uint64) int { return len(s.pop.Wallets) + 1 + int(k%1000) }
+
+// nextIndexed is the next payment of this shard and its global index;
+// the caller holds s.mu.
+func (s *Stream) nextIndexed() (uint64, *event.Command) {
+	// Every shard walks the same generator and skips the others'
+	// payments, so the global sequence is the same in each.
+	for {
+		c := s.next()
+		k := s.k
+		s.k++
+		if k%s.shards == s.shard {
+			return k, c
+		}
+	}
+}
+
+// target builds request k; a reused key's request must wait for the
+// channel returned.
+func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) (wait chan struct{}) {
+	form := s.formFor(k, allForms)
 	path, body := requestFor(c)
 	key := s.nonce + "-" + strconv.FormatUint(k, 10)
 	switch form {
@@ -192,7 +296,7 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 	case NegativeAmount:
 		body = replaceAmount(body, -c.Amount)
 	case UnknownWallet:
-		body = bytes.Replace(body, []byte(`wallet_id":`+strconv.FormatUint(c.Wallet, 10)), []byte(`wallet_id":`+strconv.Itoa(len(s.pop.Wallets)+1+int(k%1000))), 1)
+		body = bytes.Replace(body, []byte(`wallet_id":`+strconv.FormatUint(c.Wallet, 10)), []byte(`wallet_id":`+strconv.Itoa(s.unknownWallet(k))), 1)
 	case WrongCurrency:
 		other := "HKD"
 		if c.Currency == sim.HKD {
@@ -208,20 +312,20 @@ func (s *Stream) target(t *vegeta.Target, k uint64, c *event.Command) {
 		body = append(padded, body[1:]...)
 	case ReusedKey:
 		// A key an earlier valid request used, with this (other) body.
-		r := s.recent[(k/s.shards)%uint64(min(s.nRecent, len(s.recent)))]
-		key = r.key
+		r := s.recent[s.reusedSlot(k)]
+		key, wait = r.key, r.done
 		if r.path == path && bytes.Equal(r.body, body) {
 			body = replaceAmount(body, c.Amount+1)
 		}
 	case Valid:
-		s.recent[s.nRecent%len(s.recent)] = recentKey{key: key, path: path, body: body}
-		s.nRecent++
+		s.sentValid(recentKey{key: key, path: path, body: body})
 	}
 	t.Method = http.MethodPost
 	t.URL = s.base + path + "#" + form.String()
 	t.Body = body
 	t.Header = s.hdrJSON.Clone()
 	t.Header.Set("Idempotency-Key", key)
+	return wait
 }
 
 // requestFor turns a generated payment into the API request that asks for

@@ -28,6 +28,8 @@ func takeTargets(t *testing.T, st *Stream, n int) []vegeta.Target {
 		if err := tr(&out[i]); err != nil {
 			t.Fatal(err)
 		}
+		// Each answered before the next is sent (reused keys need answers).
+		st.answered(out[i].Header.Get("Idempotency-Key"))
 	}
 	return out
 }
@@ -120,5 +122,58 @@ func TestStreamForms(t *testing.T) {
 		if paths[p] == 0 {
 			t.Errorf("no valid request to %s: %v", p, paths)
 		}
+	}
+}
+
+// TestReusedKeysAreAnswered: a request that reuses a key is handed to
+// the attacker only once the key's original has its answer; the key is
+// chosen by the seed alone, so the stream stays the same.
+func TestReusedKeysAreAnswered(t *testing.T) {
+	st, err := NewStream(StreamConfig{Scenario: quickstart(t), Target: "http://127.0.0.1:1", Nonce: "n", InvalidShare: 0.5, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waits := 0
+	// Nobody answers but this stand-in for the wait: it answers the
+	// original it is asked to wait for.
+	st.testAwait = func(done chan struct{}) {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		st.mu.Lock()
+		var key string
+		for k, ch := range st.pending {
+			if ch == done {
+				key = k
+			}
+		}
+		st.mu.Unlock()
+		if key == "" {
+			t.Fatal("waiting for a request that is not pending")
+		}
+		waits++
+		st.answered(key)
+	}
+	tr := st.Targeter()
+	reused := 0
+	for i := 0; i < 3000; i++ {
+		var tg vegeta.Target
+		if err := tr(&tg); err != nil {
+			t.Fatal(err)
+		}
+		if form(tg) == ReusedKey.String() {
+			reused++
+			st.mu.Lock()
+			_, inFlight := st.pending[tg.Header.Get("Idempotency-Key")]
+			st.mu.Unlock()
+			if inFlight {
+				t.Fatalf("request %d reuses %s, whose original has no answer yet", i, tg.Header.Get("Idempotency-Key"))
+			}
+		}
+	}
+	if reused == 0 || waits == 0 {
+		t.Fatalf("%d keys reused, %d waits", reused, waits)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +45,10 @@ type attackFlags struct {
 	maxRate      float64
 	metricsAddr  string
 	retries      int
+
+	// Templates, the end-state check and abort thresholds (issue 17).
+	template string
+	abortOn  []string
 }
 
 func newAttackCmd() *cobra.Command {
@@ -68,7 +71,14 @@ A valid request succeeds when it is settled (200), accepted (202) or
 declined by a business rule (402/403/422 with a decline code); an invalid
 one when refused with its own status and code. Exit 0: success ratios at
 least --min-success (and invariants held in-process); 1: below, or broken
-invariants; 2: bad arguments.`,
+invariants; 2: bad arguments.
+
+--template FILE maps each payment to the target's requests and answers to
+outcomes (docs/templates.md), so any payment API can be attacked; with its
+balance: section the attack reads every touched account before and after
+and exits 1 when money is unexplained. --abort-on (and the scenario's
+attack.abort_on) stop the attack early when a threshold holds, naming it
+(exit 1).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runAttack(cmd, f, args[0]) },
 	}
@@ -94,44 +104,18 @@ invariants; 2: bad arguments.`,
 	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (results by status code, client latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	f.api.register(fs, false)
+
+	// Templates, the end-state check and abort thresholds (issue 17).
+	fs.StringVar(&f.template, "template", "", "YAML template mapping payments to the target's requests and answers to outcomes (docs/templates.md); a file, a shipped name (walletsim.yaml, walletsim-async.yaml) or builtin (default: walletsim.yaml)")
+	fs.StringArrayVar(&f.abortOn, "abort-on", nil, "stop early when a threshold holds, e.g. 'p99 > 50ms over 10s', 'errors > 5% over 30s', 'unexplained > 0' (repeatable; added to the scenario's attack.abort_on)")
 	return cmd
 }
 
-// parseRate reads vegeta-style rates: "2000/s", "500/100ms", "120/m" or
-// a bare number per second.
-func parseRate(s string) (float64, error) {
-	num, per, ok := strings.Cut(strings.TrimSpace(s), "/")
-	n, err := strconv.ParseFloat(num, 64)
-	if err != nil || !(n > 0) || n > 1e7 {
-		return 0, fmt.Errorf("rate %q: want a positive number of requests, e.g. 2000/s", s)
-	}
-	if !ok {
-		return n, nil
-	}
-	switch per {
-	case "s":
-		per = "1s"
-	case "m":
-		per = "1m"
-	case "ms":
-		per = "1ms"
-	}
-	d, err := time.ParseDuration(per)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("rate %q: %q is not a time unit", s, per)
-	}
-	return n / d.Seconds(), nil
-}
-
-func parseShard(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n || n > 1024 {
-		return 0, 0, fmt.Errorf("shard %q: want i/n with 0 <= i < n <= 1024", s)
-	}
-	return i, n, nil
-}
+// parseRate and parseShard are loadtest's (kept for the flag code).
+var (
+	parseRate  = loadtest.ParseRate
+	parseShard = loadtest.ParseShard
+)
 
 func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	fs := cmd.Flags()
@@ -139,54 +123,47 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if err != nil {
 		return cli.Usage(err)
 	}
-	at := sc.Attack
-	if err := at.Validate(); err != nil {
+	plan := loadtest.Plan{Duration: f.duration, Profile: f.profile, Spike: f.spike, AbortOn: f.abortOn}
+	if fs.Changed("rate") {
+		plan.Rate = f.rate
+		if plan.Rate == "" {
+			plan.Rate = "1000/s"
+		}
+	}
+	if fs.Changed("invalid-share") {
+		plan.InvalidShare = &f.invalidShare
+	}
+	if fs.Changed("duration") && f.duration == 0 {
+		return cli.Usagef("--duration 0s: want more than 0 and at most 24h")
+	}
+	pl, err := plan.Resolve(&sc.Attack)
+	if err != nil {
 		return cli.Usagef("%s: %v", name, err)
 	}
-	rate := at.Rate
-	if fs.Changed("rate") || rate == 0 {
-		if f.rate == "" {
-			f.rate = "1000/s"
-		}
-		if rate, err = parseRate(f.rate); err != nil {
-			return cli.Usagef("--rate: %v", err)
-		}
-	}
-	du := f.duration
-	if !fs.Changed("duration") {
-		du = 10 * time.Second
-		if at.Duration != "" {
-			du, _ = time.ParseDuration(at.Duration)
-		}
-	}
-	if du <= 0 || du > 24*time.Hour {
-		return cli.Usagef("--duration %s: want more than 0 and at most 24h", du)
-	}
-	share := at.InvalidShare
-	if fs.Changed("invalid-share") {
-		share = f.invalidShare
-	}
-	if !(share >= 0 && share <= 1) {
-		return cli.Usagef("--invalid-share %v: want 0-1", share)
-	}
+	rate, shape, share := pl.Rate, pl.Shape, pl.InvalidShare
+	du := shape.Duration
 	shard, shards, err := parseShard(f.shard)
 	if err != nil {
 		return cli.Usage(err)
 	}
-	var shape *loadtest.Shape
-	if f.profile == "" && len(at.Profile) > 0 {
-		shape, err = loadtest.ScenarioShape(&at, rate, du)
-	} else {
-		shape, err = loadtest.ProfileShape(f.profile, rate, du, f.spike)
-	}
-	if err != nil {
-		return cli.Usagef("--profile: %v", err)
+	var tpl *loadtest.Template
+	if f.template != "" {
+		if tpl, err = loadtest.LoadTemplate(f.template); err != nil {
+			return cli.Usage(err)
+		}
 	}
 	if f.minSuccess < 0 || f.minSuccess > 1 {
 		return cli.Usagef("--min-success %v: want 0-1", f.minSuccess)
 	}
 	if f.api.token == "" {
 		f.api.token = os.Getenv("WALLETSIM_TOKEN")
+	}
+	opts := loadtest.Config{
+		Scenario: sc, Target: f.target, Token: f.api.token, Shape: shape, InvalidShare: share, Template: tpl, AbortOn: pl.AbortOn,
+		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
+	}
+	if err := opts.Validate(); err != nil {
+		return cli.Usage(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -247,10 +224,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 			return cli.Usage(err)
 		}
 	}
-	opts := loadtest.Options{
-		Scenario: sc, Target: target, Token: f.api.token, Shape: shape, InvalidShare: share,
-		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
-	}
+	opts.Scenario, opts.Target = sc, target
 	m, stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleAttack, sc.Policy, cmd.ErrOrStderr())
 	if err != nil {
 		return err
@@ -276,12 +250,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		if err != nil {
 			return fmt.Errorf("after the attack: %w", err)
 		}
-		a := fin.Audit
-		rep.Invariants = &loadtest.Invariants{
-			OK: a.OK(), Violations: a.Violations(), Accepted: fin.Accepted, MoneyConserved: a.MoneyConserved, NegativeBalances: a.NegativeBalances,
-			DuplicateEvents: a.DuplicateEvents, UnresolvedCommands: a.UnresolvedCommands, DuplicateOutcomes: a.DuplicateOutcomes,
-			Settled: a.Succeeded, Declined: a.Declined,
-		}
+		rep.Invariants = loadtest.InvariantsOf(&fin.Audit, fin.Accepted)
 	}
 	if f.noop {
 		rep.Target += " (no-op handler)"
@@ -290,7 +259,10 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if err := writeAttackFiles(out, rep, f.out); err != nil {
 		return err
 	}
-	return attackVerdict(rep, f.minSuccess)
+	if err := rep.Verdict(f.minSuccess); err != nil {
+		return &cli.ExitError{Code: cli.ExitFailure, Err: err}
+	}
+	return nil
 }
 
 func writeAttackFiles(w interface{ Write([]byte) (int, error) }, rep *loadtest.Report, dir string) error {
@@ -309,31 +281,9 @@ func writeAttackFiles(w interface{ Write([]byte) (int, error) }, rep *loadtest.R
 	return nil
 }
 
-// attackVerdict is the exit status: the API answered as defined often
-// enough, and (in-process) the log kept every invariant.
-func attackVerdict(rep *loadtest.Report, minSuccess float64) error {
-	var why []string
-	if rep.Requests == 0 {
-		why = append(why, "no request was sent")
-	}
-	if rep.Valid.Requests > 0 && rep.Valid.SuccessRatio < minSuccess {
-		why = append(why, fmt.Sprintf("valid success ratio %.4f < %v", rep.Valid.SuccessRatio, minSuccess))
-	}
-	if rep.Requests > 0 && rep.SuccessRatio < minSuccess {
-		why = append(why, fmt.Sprintf("success ratio %.4f < %v", rep.SuccessRatio, minSuccess))
-	}
-	if rep.Invariants != nil && !rep.Invariants.OK {
-		why = append(why, "invariants violated")
-	}
-	if len(why) > 0 {
-		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New(strings.Join(why, "; "))}
-	}
-	return nil
-}
-
 // findMax runs the rate search of docs/PERFORMANCE.md: the API and a no-op
 // handler under the same attacker, alternating at every rate.
-func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Options, rate float64, srv *api.Server, hs *http.Server) error {
+func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Config, rate float64, srv *api.Server, hs *http.Server) error {
 	if f.step <= 1 || f.maxP99 <= 0 {
 		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
 	}
@@ -350,7 +300,10 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 	}
 	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: "http://" + ln.Addr().String()}}
 	fmt.Fprintf(cmd.OutOrStdout(), "rate search: %s per step from %.0f/s, x%.2f, p99 under %s\n", opts.Shape.Duration, rate, f.step, f.maxP99)
-	res, err := loadtest.Search(ctx, opts, targets, rate, f.step, f.maxRate, f.maxP99, f.retries, cmd.OutOrStdout())
+	res, err := loadtest.Search(ctx, loadtest.SearchConfig{
+		Attack: opts, Targets: targets, Start: rate, Factor: f.step, Limit: f.maxRate, MaxP99: f.maxP99,
+		StepDuration: opts.Shape.Duration, Retries: f.retries, Log: cmd.OutOrStdout(),
+	})
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,10 @@ ratios at least --min-success; 1: below; 2: unreadable directories.`,
 					return err
 				}
 			}
-			return attackVerdict(rep, minSuccess)
+			if err := rep.Verdict(minSuccess); err != nil {
+				return &cli.ExitError{Code: cli.ExitFailure, Err: err}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "directory for the merged attack.json and attack.html")

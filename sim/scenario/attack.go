@@ -21,6 +21,10 @@ type Attack struct {
 	// Profile multiplies Rate over windows of the attack (offsets from its
 	// start): an 11.11 spike of 4x for 5 s, a rush-hour ramp.
 	Profile []AttackPhase `mapstructure:"profile" json:"profile,omitempty"`
+	// AbortOn are thresholds that stop the attack early, as --abort-on:
+	// 'p99 > 50ms over 10s', 'errors > 5% over 30s', 'unexplained > 0'
+	// (parsed and checked by loadtest.ParseThresholds).
+	AbortOn []string `mapstructure:"abort_on" json:"abort_on,omitempty"`
 }
 
 // AttackPhase is one window of an attack's shape. Outside every phase the
