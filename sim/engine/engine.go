@@ -390,6 +390,14 @@ func (e *Engine) waitWindow(ctx context.Context, ep uint32) error {
 	if e.cfg.Window < 0 {
 		return nil // processors run elsewhere: no local progress to wait on
 	}
+	// A cancelled context must wake the wait: the processors it waits on
+	// may be gone for good (Process returned an error).
+	stop := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		e.progCond.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stop()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for int64(ep) > e.minDone()+int64(e.cfg.Window) {
