@@ -25,6 +25,10 @@ type Checkpoint struct {
 	Events        int64 `json:"events"`  // events written so far (progress)
 	Wallets       int   `json:"wallets"` // wallets held (progress)
 	WallMS        int64 `json:"wall_ms"` // wall clock at write (operators only)
+	// Session counts reopenings of a finished log (serve's restarts,
+	// engine.Continue): a reopened partition's checkpoints outrank the
+	// previous session's Done one at the same epoch.
+	Session int64 `json:"session,omitempty"`
 }
 
 func (c *Checkpoint) encode() []byte {

@@ -530,7 +530,7 @@ func (e *Engine) lastCheckpoint(ctx context.Context, part int) (Checkpoint, bool
 		if err != nil {
 			return err
 		}
-		if !found || c.Epoch > cp.Epoch || c.Epoch == cp.Epoch && c.Done && !cp.Done {
+		if !found || c.Session > cp.Session || c.Session == cp.Session && (c.Epoch > cp.Epoch || c.Epoch == cp.Epoch && c.Done && !cp.Done) {
 			cp, found = c, true
 		}
 		return nil
@@ -579,7 +579,7 @@ func (e *Engine) newProcessor(ctx context.Context, part int) (*processor, error)
 		cmdPend: pending{}, trPend: pending{},
 		cmds: map[uint32]*epochInputs{}, sagas: map[uint32]*epochInputs{},
 		genMarks: map[uint32]uint32{}, trMarks: map[uint32]*markSet{},
-		lastGen: cp.LastGen, epoch: uint32(cp.Epoch + 1), done: cp.Epoch,
+		lastGen: cp.LastGen, epoch: uint32(cp.Epoch + 1), done: cp.Epoch, session: cp.Session,
 		cmdNext: cp.Commands, trNext: cp.Transfers, cmdDL: cp.DeadCommands, trDL: cp.DeadTransfers,
 		sent: make([]uint32, e.parts), stats: &Stats{}, hist: newHist(),
 	}

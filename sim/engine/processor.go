@@ -74,6 +74,7 @@ type processor struct {
 	genMarks map[uint32]uint32 // epoch -> count
 	trMarks  map[uint32]*markSet
 	lastGen  int64
+	session  int64  // Checkpoint.Session this processor writes
 	epoch    uint32 // next epoch to process
 	done     int64  // last epoch processed, -1 before the first
 
@@ -462,7 +463,7 @@ func (p *processor) writeCheckpoint(ctx context.Context, e uint32, done bool) er
 		}
 	}
 	cp := Checkpoint{
-		Partition: p.part, Epoch: int64(e), LastGen: p.lastGen, Done: done,
+		Partition: p.part, Epoch: int64(e), LastGen: p.lastGen, Done: done, Session: p.session,
 		Commands:     p.cmdPend.restart(e, p.cmdNext),
 		Transfers:    p.trPend.restart(e, p.trNext),
 		DeadCommands: p.cmdDL, DeadTransfers: p.trDL,

@@ -68,7 +68,7 @@ func (e *Engine) Continue(ctx context.Context, process func(context.Context) err
 			return 0, fmt.Errorf("partition %d did not finish the previous session", p)
 		}
 		next = max(next, cp.Epoch+1)
-		cp.Done, cp.LastGen = false, -1
+		cp.Done, cp.LastGen, cp.Session = false, -1, cp.Session+1
 		msgs = append(msgs, kafka.Message{Topic: e.topics.Checkpoints, Partition: p, Value: cp.encode()})
 	}
 	if err := e.writeControl(ctx, msgs); err != nil {
