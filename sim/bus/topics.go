@@ -215,9 +215,20 @@ func (c *Client) EnsureTopicsWith(ctx context.Context, n int, settings map[strin
 	if len(missing) == 0 {
 		return nil
 	}
-	resp, err := c.c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: missing})
+	// kafka-go's transport waits, after the answer, for the topics to show
+	// in metadata (up to the client's 30 s); bound that by the same wait.
+	names := make([]string, len(missing))
+	for i, t := range missing {
+		names[i] = t.Topic
+	}
+	cctx, cancel := context.WithTimeout(ctx, topicVisibleWait)
+	resp, err := c.c.CreateTopics(cctx, &kafka.CreateTopicsRequest{Topics: missing})
+	cancel()
 	if err != nil {
-		return fmt.Errorf("create topics: %w", err)
+		if ctx.Err() == nil && cctx.Err() != nil {
+			return fmt.Errorf("topic %s not visible with %d partitions %s after creation: %w", strings.Join(names, ", "), n, topicVisibleWait, err)
+		}
+		return fmt.Errorf("create topic %s: %w", strings.Join(names, ", "), err)
 	}
 	for name, err := range resp.Errors {
 		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
