@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,6 +22,9 @@ type busFlags struct {
 	tls         bool
 	tlsCA       string
 	tlsInsecure bool
+	replicas    int
+	minISR      int
+	retention   time.Duration
 }
 
 func (b *busFlags) register(fs *pflag.FlagSet) {
@@ -30,6 +35,9 @@ func (b *busFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&b.tls, "tls", false, "connect with TLS")
 	fs.StringVar(&b.tlsCA, "tls-ca", "", "CA certificate file for TLS")
 	fs.BoolVar(&b.tlsInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
+	fs.IntVar(&b.replicas, "replication-factor", 0, "replicas of the topics this command creates (default 3, capped at the cluster's broker count: 1 on the embedded broker)")
+	fs.IntVar(&b.minISR, "min-insync-replicas", 0, "min.insync.replicas of the topics this command creates (default 2, capped at the replication factor: 1 on the embedded broker)")
+	fs.DurationVar(&b.retention, "retention", 0, "retention.ms of the commands, transfers, events and checkpoints topics this command creates (default: forever, retention.ms=-1)")
 }
 
 // registerExternal registers the flags for a command that reads an
@@ -45,8 +53,12 @@ func (b *busFlags) config() (bus.Config, error) {
 	c := bus.Config{
 		Brokers: bus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
 		SASLPassword: os.Getenv("WALLETSIM_SASL_PASSWORD"), TLS: b.tls, TLSCAFile: b.tlsCA, TLSInsecure: b.tlsInsecure,
+		ReplicationFactor: b.replicas, MinInsyncReplicas: b.minISR, Retention: b.retention,
 	}
 	if len(c.Brokers) == 0 {
+		if err := c.ValidateTopics(); err != nil {
+			return c, cli.Usage(fmt.Errorf("--replication-factor/--min-insync-replicas/--retention: %w", err))
+		}
 		return c, nil
 	}
 	c.SetDefaults()

@@ -35,6 +35,9 @@ it starts from the snapshots there and writes new ones at the end.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
+			if err := checkLogIdentity(ctx, bus, bf.topics(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			res, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: bf.topics(), SnapshotDir: snapDir})
 			if err != nil {
 				return err

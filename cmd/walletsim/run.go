@@ -113,6 +113,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	opts := run.Options{
 		Scenario: sc, Policy: table, PolicyName: pol.Name, Bus: bus, DataDir: f.data, BrokerAddr: f.addr,
 		Topics: f.bus.topics(), Partitions: s.Partitions, Fresh: f.fresh,
+		Identity: runIdentity(src.Data, sc, pol.Name),
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		opts.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
@@ -127,7 +128,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	res, err := run.Run(ctx, opts)
 	if err != nil {
-		return err
+		return identityUsage(err)
 	}
 	sum := res.Summary
 	sum.Manifest = collectManifest(src.Path, src.Data, sum.Seed, sum.Policy, sum.Engine.Broker)

@@ -34,6 +34,9 @@ fails.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 			defer stop()
+			if err := checkLogIdentity(ctx, bus, bf.topics(), cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			_, rep, err := engine.Verify(ctx, bus, bf.topics())
 			if err != nil {
 				return err

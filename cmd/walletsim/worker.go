@@ -66,7 +66,7 @@ next run on the same topics. It exits on SIGINT or SIGTERM (exit 0).`,
 }
 
 func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
-	sc, _, err := f.sf.resolve(cmd, name, func(s *scenario.Scenario) error {
+	sc, src, err := f.sf.resolve(cmd, name, func(s *scenario.Scenario) error {
 		if s.Partitions == 0 {
 			s.Partitions = 8
 		}
@@ -108,6 +108,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 			// No producer in this process: nothing to hold back.
 			Window: -1,
 		},
+		id: runIdentity(src.Data, sc, pol.Name),
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		w.cfg.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
@@ -127,7 +128,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 		defer srv.Close()
 		fmt.Fprintf(cmd.ErrOrStderr(), "metrics: serving %s\n", srv.URL())
 	}
-	return w.run(ctx, f.group)
+	return identityUsage(w.run(ctx, f.group))
 }
 
 // worker runs the processors of its consumer group's assignment.
@@ -136,6 +137,11 @@ type worker struct {
 	cfg      engine.Config
 	m        *metrics.Metrics // nil without --metrics-addr
 	idlePoll time.Duration
+	// id is the run this worker was started for; a log of another run
+	// (checked at start and before each generation processes) stops it.
+	id     engine.Identity
+	cancel context.CancelFunc
+	failed error // an identity mismatch found by a generation
 
 	mu  sync.Mutex // out is written from generation goroutines
 	out io.Writer
@@ -156,10 +162,19 @@ func (w *worker) run(ctx context.Context, group string) error {
 		return cli.Usage(err)
 	}
 	err = setup.Setup(ctx, false)
+	if err == nil {
+		err = setup.CheckIdentity(ctx, w.id)
+	}
 	setup.Close()
+	var ie *engine.IdentityError
+	if errors.As(err, &ie) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("topics: %w", err)
 	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	defer w.cancel()
 	dialer, err := w.cfg.Bus.Dialer()
 	if err != nil {
 		return err
@@ -195,7 +210,9 @@ func (w *worker) run(ctx context.Context, group string) error {
 	for {
 		gen, err := cg.Next(ctx)
 		if ctx.Err() != nil {
-			return nil
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return w.failed
 		}
 		if err != nil {
 			if errors.Is(err, kafka.ErrGroupClosed) {
@@ -243,6 +260,20 @@ func (w *worker) generation(ctx context.Context, id int32, parts []int) {
 		w.m.ObserveEngine(eng)
 	}
 	for {
+		// A run started after this worker may be another run than the
+		// one it was started for: stop rather than process it.
+		if err := eng.CheckIdentity(ctx, w.id); err != nil {
+			var ie *engine.IdentityError
+			if errors.As(err, &ie) {
+				w.logf("generation %d: %v", id, err)
+				w.mu.Lock()
+				w.failed = err
+				w.mu.Unlock()
+				w.cancel()
+				<-ctx.Done()
+				return
+			}
+		}
 		res, err := eng.Process(ctx, parts)
 		if ctx.Err() != nil {
 			w.logf("generation %d ended: releasing partitions %v", id, parts)

@@ -109,6 +109,18 @@ func HashFile(path string) (string, error) {
 	return Hash(data), nil
 }
 
+// BuildVersion is this binary's walletsim version: Version when set at
+// link time, else the module version from the build info, else "(devel)".
+func BuildVersion() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}
+
 // buildVersion returns the version, the VCS commit and whether the tree was
 // modified. The commit comes from WALLETSIM_COMMIT, else the build info
 // (vcs.revision), else `git rev-parse HEAD` in the working directory.

@@ -33,6 +33,16 @@ type Config struct {
 	TLS         bool
 	TLSCAFile   string
 	TLSInsecure bool
+	// Topics this process creates. ReplicationFactor 0 is
+	// DefaultReplicationFactor and MinInsyncReplicas 0 is
+	// DefaultMinInsyncReplicas, both capped at the cluster's broker count
+	// (1 and 1 on the embedded broker). Retention 0 keeps records forever
+	// (retention.ms=-1): commands, transfers and events are the source of
+	// truth and checkpoints point into them, so time-based deletion would
+	// lose money's history (a cluster's default is 7 days).
+	ReplicationFactor int
+	MinInsyncReplicas int
+	Retention         time.Duration
 }
 
 // SetDefaults fills what was left empty.
@@ -64,6 +74,23 @@ func (c *Config) Validate() error {
 		if _, err := os.Stat(c.TLSCAFile); err != nil {
 			return fmt.Errorf("tls ca file: %w", err)
 		}
+	}
+	return c.ValidateTopics()
+}
+
+// ValidateTopics checks the settings of the topics this process creates.
+func (c *Config) ValidateTopics() error {
+	switch {
+	case c.ReplicationFactor < 0 || c.ReplicationFactor > 32767:
+		return fmt.Errorf("replication factor %d: want 1 or more (0: the default)", c.ReplicationFactor)
+	case c.MinInsyncReplicas < 0:
+		return fmt.Errorf("min insync replicas %d: want 1 or more (0: the default)", c.MinInsyncReplicas)
+	case c.ReplicationFactor > 0 && c.MinInsyncReplicas > c.ReplicationFactor:
+		return fmt.Errorf("min insync replicas %d exceeds the replication factor %d: no write could succeed", c.MinInsyncReplicas, c.ReplicationFactor)
+	case c.Retention < 0:
+		return fmt.Errorf("retention %s: want a positive duration (0: keep forever)", c.Retention)
+	case c.Retention > 0 && c.Retention < time.Millisecond:
+		return fmt.Errorf("retention %s: under a millisecond", c.Retention)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -18,6 +20,7 @@ type Topics struct {
 	Checkpoints string // per-partition progress of the processors
 	DeadLetters string // records that could not be decoded or attributed
 	Producer    string // the producer's progress: where a restarted run resumes
+	Identity    string // the run's identity (compacted, one key): what a resume must match
 }
 
 // DefaultTopics derives topic names from a prefix.
@@ -32,6 +35,7 @@ func DefaultTopics(prefix string) Topics {
 		Checkpoints: prefix + ".checkpoints",
 		DeadLetters: prefix + ".deadletters",
 		Producer:    prefix + ".producer",
+		Identity:    prefix + ".identity",
 	}
 }
 
@@ -84,11 +88,108 @@ func (c *Client) Partitions(ctx context.Context, topic string) (int, error) {
 	return 0, nil
 }
 
-// EnsureTopics creates missing topics with n partitions and checks that
-// existing ones have exactly n: the engine maps partition p of every topic
-// to one processor, so mismatched counts would misroute wallets.
+// Retained are the settings of a topic whose records must outlive the
+// run: retention.ms from Config.Retention (-1: forever).
+// EnsureTopicsWith adds min.insync.replicas.
+func (c *Client) Retained() map[string]string {
+	m := map[string]string{"cleanup.policy": "delete", "retention.ms": "-1"}
+	if c.cfg.Retention > 0 {
+		m["retention.ms"] = strconv.FormatInt(c.cfg.Retention.Milliseconds(), 10)
+	}
+	return m
+}
+
+// DefaultReplicationFactor and DefaultMinInsyncReplicas fit a 3-broker
+// cluster: a write acknowledged by 2 of 3 replicas survives losing any
+// one broker. On a smaller cluster (the embedded broker has one) both are
+// capped at its broker count.
+const (
+	DefaultReplicationFactor = 3
+	DefaultMinInsyncReplicas = 2
+)
+
+// replication resolves Config's replication factor and min.insync.replicas
+// (0: the defaults, capped at the cluster's broker count).
+func (c *Client) replication(ctx context.Context) (rf, minISR int, err error) {
+	rf, minISR = c.cfg.ReplicationFactor, c.cfg.MinInsyncReplicas
+	if rf > 0 && minISR > 0 {
+		return rf, minISR, nil
+	}
+	md, err := c.c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
+	if err != nil {
+		return 0, 0, fmt.Errorf("cluster metadata: %w", err)
+	}
+	brokers := max(1, len(md.Brokers))
+	if rf == 0 {
+		rf = min(DefaultReplicationFactor, brokers)
+	}
+	if minISR == 0 {
+		minISR = min(DefaultMinInsyncReplicas, rf)
+	}
+	return rf, minISR, nil
+}
+
+// Compacted are the settings of a topic read by key, latest value wins.
+func (c *Client) Compacted() map[string]string {
+	m := c.Retained()
+	m["cleanup.policy"] = "compact"
+	delete(m, "retention.ms")
+	return m
+}
+
+// TopicConfigs reads back a topic's configuration (DescribeConfigs):
+// name to value, as the broker reports it.
+func (c *Client) TopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
+	resp, err := c.c.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
+		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("describe configs of %s: %w", topic, err)
+	}
+	out := map[string]string{}
+	for _, r := range resp.Resources {
+		if r.Error != nil {
+			return nil, fmt.Errorf("describe configs of %s: %w", topic, r.Error)
+		}
+		for _, e := range r.ConfigEntries {
+			out[e.ConfigName] = e.ConfigValue
+		}
+	}
+	return out, nil
+}
+
+// ReplicationFactor is the replica count of a topic's first partition
+// (0 when the topic does not exist).
+func (c *Client) ReplicationFactor(ctx context.Context, topic string) (int, error) {
+	md, err := c.c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("metadata for %s: %w", topic, err)
+	}
+	for _, t := range md.Topics {
+		if t.Name == topic && t.Error == nil && len(t.Partitions) > 0 {
+			return len(t.Partitions[0].Replicas), nil
+		}
+	}
+	return 0, nil
+}
+
+// EnsureTopics creates missing topics with n partitions and the Retained
+// settings, and checks that existing ones have exactly n: the engine maps
+// partition p of every topic to one processor, so mismatched counts would
+// misroute wallets.
 func (c *Client) EnsureTopics(ctx context.Context, n int, topics ...string) error {
+	return c.EnsureTopicsWith(ctx, n, c.Retained(), topics...)
+}
+
+// topicVisibleWait bounds how long EnsureTopicsWith waits for created
+// topics to show in metadata, and Setup for deleted ones to go.
+var topicVisibleWait = 10 * time.Second
+
+// EnsureTopicsWith is EnsureTopics with the given topic settings.
+func (c *Client) EnsureTopicsWith(ctx context.Context, n int, settings map[string]string, topics ...string) error {
 	var missing []kafka.TopicConfig
+	var rf, minISR int
+	var entries []kafka.ConfigEntry
 	for _, t := range topics {
 		have, err := c.Partitions(ctx, t)
 		if err != nil {
@@ -96,7 +197,17 @@ func (c *Client) EnsureTopics(ctx context.Context, n int, topics ...string) erro
 		}
 		switch {
 		case have == 0:
-			missing = append(missing, kafka.TopicConfig{Topic: t, NumPartitions: n, ReplicationFactor: -1})
+			if entries == nil {
+				var err error
+				if rf, minISR, err = c.replication(ctx); err != nil {
+					return err
+				}
+				entries = append(entries, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(minISR)})
+				for k, v := range settings {
+					entries = append(entries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+				}
+			}
+			missing = append(missing, kafka.TopicConfig{Topic: t, NumPartitions: n, ReplicationFactor: rf, ConfigEntries: entries})
 		case have != n:
 			return fmt.Errorf("topic %s has %d partitions, this run needs %d (use --partitions %d or new topic names)", t, have, n, have)
 		}
@@ -104,29 +215,79 @@ func (c *Client) EnsureTopics(ctx context.Context, n int, topics ...string) erro
 	if len(missing) == 0 {
 		return nil
 	}
-	resp, err := c.c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: missing})
+	// kafka-go's transport waits, after the answer, for the topics to show
+	// in metadata (up to the client's 30 s); bound that by the same wait.
+	names := make([]string, len(missing))
+	for i, t := range missing {
+		names[i] = t.Topic
+	}
+	cctx, cancel := context.WithTimeout(ctx, topicVisibleWait)
+	resp, err := c.c.CreateTopics(cctx, &kafka.CreateTopicsRequest{Topics: missing})
+	cancel()
 	if err != nil {
-		return fmt.Errorf("create topics: %w", err)
+		if ctx.Err() == nil && cctx.Err() != nil {
+			return fmt.Errorf("topic %s not visible with %d partitions %s after creation: %w", strings.Join(names, ", "), n, topicVisibleWait, err)
+		}
+		return fmt.Errorf("create topic %s: %w", strings.Join(names, ", "), err)
 	}
 	for name, err := range resp.Errors {
 		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", name, err)
 		}
 	}
-	// Metadata can lag creation by a moment on real clusters.
-	for i := 0; i < 50; i++ {
-		ok := true
+	// Metadata can lag creation by a moment on real clusters; a topic
+	// that never shows is an error naming it, not a run on half a log.
+	deadline := time.Now().Add(topicVisibleWait)
+	for {
+		var absent []string
 		for _, t := range missing {
 			if have, err := c.Partitions(ctx, t.Topic); err != nil || have != n {
-				ok = false
+				absent = append(absent, t.Topic)
 			}
 		}
-		if ok {
+		if len(absent) == 0 {
 			return nil
 		}
-		time.Sleep(100 * time.Millisecond)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s not visible with %d partitions %s after creation", strings.Join(absent, ", "), n, topicVisibleWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return fmt.Errorf("topics not visible after creation")
+}
+
+// WaitDeleted waits until none of topics exists; an error names the
+// topics still there after topicVisibleWait (deletion is asynchronous on
+// real clusters, and recreating a topic that is still being deleted
+// fails or, worse, keeps its old records).
+func (c *Client) WaitDeleted(ctx context.Context, topics ...string) error {
+	deadline := time.Now().Add(topicVisibleWait)
+	for {
+		var left []string
+		for _, t := range topics {
+			k, err := c.Partitions(ctx, t)
+			if err != nil {
+				return err
+			}
+			if k > 0 {
+				left = append(left, t)
+			}
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s still exists %s after deletion", strings.Join(left, ", "), topicVisibleWait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // Offsets returns the first and next offsets of each partition of topic.

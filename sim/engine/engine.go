@@ -184,31 +184,31 @@ var maxRestarts = 5
 func (e *Engine) logf(format string, args ...any) { e.cfg.Logf(format, args...) }
 
 // Setup creates the topics. With fresh, existing topics of these names are
-// deleted first: a run starts from an empty log.
+// deleted first: a run starts from an empty log. Topics that are not gone,
+// or not there, within bus's wait end Setup with an error naming them.
 func (e *Engine) Setup(ctx context.Context, fresh bool) error {
 	all := append(e.topics.Partitioned(), e.topics.DeadLetters, e.topics.Producer)
+	if e.topics.Identity != "" {
+		all = append(all, e.topics.Identity)
+	}
 	if fresh {
 		if err := e.admin.DeleteTopics(ctx, all...); err != nil {
 			return err
 		}
-		// Deletion is asynchronous on real clusters.
-		for i := 0; i < 100; i++ {
-			n := 0
-			for _, t := range all {
-				if k, err := e.admin.Partitions(ctx, t); err == nil && k > 0 {
-					n++
-				}
-			}
-			if n == 0 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+		if err := e.admin.WaitDeleted(ctx, all...); err != nil {
+			return err
 		}
 	}
 	if err := e.admin.EnsureTopics(ctx, e.parts, e.topics.Partitioned()...); err != nil {
 		return err
 	}
-	return e.admin.EnsureTopics(ctx, 1, e.topics.DeadLetters, e.topics.Producer)
+	if err := e.admin.EnsureTopics(ctx, 1, e.topics.DeadLetters, e.topics.Producer); err != nil {
+		return err
+	}
+	if e.topics.Identity != "" {
+		return e.admin.EnsureTopicsWith(ctx, 1, e.admin.Compacted(), e.topics.Identity)
+	}
+	return nil
 }
 
 // WaitDone blocks until every partition's latest checkpoint says Done:

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/walletsim/walletsim/internal/manifest"
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
@@ -72,6 +73,35 @@ type Options struct {
 	NetFaults netfault.Plan
 	// OnProxy sees the proxy once started.
 	OnProxy func(*netfault.Proxy)
+	// Identity is the run's identity as the caller knows it (the scenario
+	// and policy hashes); Run fills seed, policy name, partitions, payments,
+	// epoch length and version. A fresh run records it; a resume whose
+	// identity differs from the log's fails with *engine.IdentityError.
+	Identity engine.Identity
+}
+
+// identity completes o.Identity with what the run itself knows.
+func (o *Options) identity(clock ledger.Clock, total int64) engine.Identity {
+	id := o.Identity
+	if id.Seed == 0 {
+		id.Seed = o.Scenario.Seed
+	}
+	if id.Policy == "" {
+		id.Policy = o.PolicyName
+	}
+	if id.Partitions == 0 {
+		id.Partitions = o.Partitions
+	}
+	if id.Payments == 0 {
+		id.Payments = total
+	}
+	if id.EpochMS == 0 {
+		id.EpochMS = clock.Length
+	}
+	if id.Version == "" {
+		id.Version = manifest.BuildVersion()
+	}
+	return id
 }
 
 // logLocation says where `walletsim diff` can read the log later: an
@@ -207,6 +237,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer eng.Close()
 	if err := eng.Setup(ctx, o.Fresh); err != nil {
+		return nil, err
+	}
+	if err := eng.Claim(ctx, o.identity(clock, total)); err != nil {
 		return nil, err
 	}
 	if o.OnEngine != nil {

@@ -1,0 +1,10 @@
+package bus
+
+import "time"
+
+// SetTopicWait shortens how long topic creation and deletion are awaited.
+func SetTopicWait(d time.Duration) (restore func()) {
+	old := topicVisibleWait
+	topicVisibleWait = d
+	return func() { topicVisibleWait = old }
+}
