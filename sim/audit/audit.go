@@ -628,7 +628,7 @@ func (a *Auditor) Finish() Report {
 	}
 	r := a.r
 	a.commanded.each(func(id uint64) {
-		if id >= 1<<59 { // wallet openings: their outcome is WalletOpened
+		if id >= event.OpenIDBase { // wallet openings: their outcome is WalletOpened
 			return
 		}
 		if !a.outcomes.has(id) {

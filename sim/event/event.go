@@ -72,6 +72,12 @@ func EventID(command uint64, step uint8) uint64 { return command<<4 | uint64(ste
 // MaxCommandID keeps EventID within 64 bits.
 const MaxCommandID = 1<<60 - 1
 
+// OpenIDBase is where wallet-opening command IDs start (OpenIDBase +
+// wallet ID); payments stay below it. The audit tells the two apart by
+// it: an opening's outcome is its WalletOpened event, a payment's is a
+// settled or declined event.
+const OpenIDBase = 1 << 59
+
 // AccountType is the kind of ledger account a posting moves money in.
 type AccountType uint8
 

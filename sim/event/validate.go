@@ -58,6 +58,9 @@ func (c *Command) Validate() error {
 	}
 	switch c.Type {
 	case CmdOpenWallet:
+		if c.ID < OpenIDBase {
+			return fmt.Errorf("open %d: opening ids start at %d", c.ID, uint64(OpenIDBase))
+		}
 		if !c.Provider.Valid() || !c.Region.Valid() || !c.Class.Valid() {
 			return fmt.Errorf("open %d: provider, region or class invalid", c.ID)
 		}
@@ -72,6 +75,9 @@ func (c *Command) Validate() error {
 		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 || c.HeldAmount > MaxHeld {
 			return fmt.Errorf("%s %d: held amount or currency invalid", c.Type, c.ID)
 		}
+	}
+	if c.ID >= OpenIDBase {
+		return fmt.Errorf("command %d: payment ids stay below %d (the openings' range)", c.ID, uint64(OpenIDBase))
 	}
 	if !c.Kind.IsPayment() {
 		return fmt.Errorf("command %d: payment kind %d invalid", c.ID, c.Kind)

@@ -11,7 +11,7 @@ import (
 )
 
 // OpenIDBase offsets wallet-opening command IDs from payment IDs.
-const OpenIDBase = 1 << 59
+const OpenIDBase = event.OpenIDBase
 
 // PaymentID numbers payment i of epoch e: unique without a global counter.
 func PaymentID(e uint32, i int) uint64 { return uint64(e)<<24 | uint64(i+1) }
