@@ -112,7 +112,7 @@ func TestBiasIsOff(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := compiledS(t, "quickstart", tc.scale)
+			sc := compiled(t, "quickstart", tc.scale)
 			clean := report(t, sc, gen.New(sc))
 			for _, k := range tc.off {
 				if r := row(t, clean, k[0], k[1], k[2]); r.Status == StatusOff {

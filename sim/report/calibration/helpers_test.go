@@ -8,7 +8,7 @@ import (
 )
 
 // compiledS loads a built-in scenario, resized to a preset ("" = as is).
-func compiledS(t testing.TB, name, scale string) *scenario.Compiled {
+func compiled(t testing.TB, name, scale string) *scenario.Compiled {
 	t.Helper()
 	sc, src, err := scenarios.LoadScenario(name)
 	if err != nil {

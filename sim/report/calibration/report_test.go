@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
@@ -20,29 +19,6 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 const hour = 3_600_000
-
-func compiled(t *testing.T, name, scale string) *scenario.Compiled {
-	t.Helper()
-	sc, src, err := scenarios.LoadScenario(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if scale == "" {
-		return sc
-	}
-	s := *sc.Scenario
-	p, err := scenario.ParsePreset(scale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scenario.Scale(&s, p, false); err != nil {
-		t.Fatal(err)
-	}
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
-		t.Fatal(err)
-	}
-	return sc
-}
 
 func TestPeakBin(t *testing.T) {
 	for _, tc := range []struct {
