@@ -289,7 +289,10 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 	if err := admin.EnsureTopics(ctx, parts, topic); err != nil {
 		return c, err
 	}
-	w, err := bus.NewWriter(bc)
+	// The same produce path the engine takes (kafka-go's Client.Produce,
+	// one request per partition batch, acks=all), so the ratio measures
+	// walletsim's work and not a difference of clients.
+	w, err := bus.NewProducer(bc, bus.ProducerConfig{})
 	if err != nil {
 		return c, err
 	}
@@ -311,7 +314,7 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 				for ; len(msgs) < batch && i < count; i++ {
 					msgs = append(msgs, kafka.Message{Topic: topic, Partition: p, Key: strconv.AppendInt(nil, i, 10), Value: value})
 				}
-				if err := w.WriteMessages(gctx, msgs...); err != nil {
+				if err := w.Write(gctx, msgs); err != nil {
 					return err
 				}
 			}

@@ -41,14 +41,6 @@ type Config struct {
 	// Epoch is the wall-clock window one epoch of requests collects
 	// (default 1ms): the floor of the engine's batching delay.
 	Epoch time.Duration
-	// BatchTimeout is how long the engine's writer waits to fill a batch
-	// (default 500µs: each payment crosses three sequential writes, and
-	// a person waits on each).
-	BatchTimeout time.Duration
-	// BatchSize caps the messages of one produce batch (default 64: an
-	// epoch's records per partition rarely fill it, and kafka-go zeroes
-	// room for the full size on every batch).
-	BatchSize int
 	// Token, if set, is the bearer token every /v1 request must carry.
 	Token string
 	// Async makes 202 + payment ID the default answer (a request can ask
@@ -85,12 +77,6 @@ func (c *Config) setDefaults() {
 	}
 	if c.Epoch == 0 {
 		c.Epoch = time.Millisecond
-	}
-	if c.BatchTimeout == 0 {
-		c.BatchTimeout = 20 * time.Microsecond
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = 64
 	}
 	if c.SyncTimeout == 0 {
 		c.SyncTimeout = 10 * time.Second
@@ -205,7 +191,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.eng = eng
-	eng.SetWriterBatch(cfg.BatchTimeout, cfg.BatchSize)
 	s.src = newLiveSource(s.pop, clock, cfg.Epoch, func() bool { return s.tr.outstanding.Load() > 0 }, func() int64 {
 		m := int64(1 << 62)
 		for _, d := range eng.DoneEpochs() {

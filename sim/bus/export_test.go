@@ -8,3 +8,6 @@ func SetTopicWait(d time.Duration) (restore func()) {
 	topicVisibleWait = d
 	return func() { topicVisibleWait = old }
 }
+
+// BatchLen exposes batchLen to the tests.
+var BatchLen = batchLen

