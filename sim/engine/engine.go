@@ -376,6 +376,7 @@ func (s *Stats) add(o *Stats) {
 	s.Epochs += o.Epochs
 	s.Outcomes += o.Outcomes
 	s.Panics += o.Panics
+	s.MaxHeld = max(s.MaxHeld, o.MaxHeld)
 }
 
 func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(1, 3_600_000_000, 3) }

@@ -7,3 +7,11 @@ func SetWriteAttempts(n int) func() {
 	writeAttempts = n
 	return func() { writeAttempts = old }
 }
+
+// SetStreamFlush sets how many records a streamed epoch 0 holds before it
+// writes them; it returns a restore func.
+func SetStreamFlush(n int) func() {
+	old := streamFlush
+	streamFlush = n
+	return func() { streamFlush = old }
+}

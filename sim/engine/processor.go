@@ -80,6 +80,13 @@ type processor struct {
 
 	skip map[uint64]struct{} // events already in the log (recovery)
 
+	// Epoch 0 opens every wallet; its openings are handled as they are
+	// read (streamOpen) instead of held until the epoch's mark, and their
+	// events written every flushEvents records, so that ten million
+	// wallets are never ten million inputs and events in memory at once.
+	streaming bool   // epoch 0 has begun streaming
+	openedTo  uint64 // the last opening streamed (IDs ascend: later ones are copies)
+
 	failed error // a dead letter that could not be written: stop
 
 	// per-epoch output, reused
@@ -106,6 +113,7 @@ type Stats struct {
 	Epochs      int64
 	Outcomes    int64
 	Panics      int64 // commands whose handling panicked (dead-lettered, guard.go)
+	MaxHeld     int64 // the most records one processor held unwritten at once
 }
 
 func (p *processor) Event(ev *event.Event) {
@@ -290,6 +298,21 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 			continue
 		}
 		in.offset, in.wallMS = m.Offset, m.Time.UnixMilli()
+		if c.Epoch == 0 && p.epoch == 0 && c.Type == event.CmdOpenWallet && p.cmds[0] == nil {
+			// Every source writes epoch 0 as openings in ID order, all at
+			// the run's start: handled now, in the order the epoch would
+			// sort them. A copy (a producer that wrote a part again) has
+			// an ID already streamed.
+			p.cmdPend.add(0, m.Offset)
+			if c.ID <= p.openedTo {
+				p.stats.Stale++
+				continue
+			}
+			if err := p.streamOpen(ctx, &in); err != nil {
+				return err
+			}
+			continue
+		}
 		b := p.cmds[c.Epoch]
 		if b == nil {
 			b = &epochInputs{}
@@ -399,9 +422,10 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 	if !slices.IsSortedFunc(items, func(a, b input) int { return order(&a, &b) }) {
 		slices.SortStableFunc(items, func(a, b input) int { return order(&a, &b) })
 	}
-	p.arena, p.msgs = p.arena[:0], p.msgs[:0]
-	p.outWall, p.outKind, p.evCopy = p.outWall[:0], p.outKind[:0], p.evCopy[:0]
-	clear(p.sent)
+	if !p.streaming {
+		p.beginEpoch()
+	}
+	p.streaming = false
 	for i := range items {
 		in := &items[i]
 		if i > 0 && order(&items[i-1], in) == 0 {
@@ -412,10 +436,49 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		p.handle(ctx, in)
 	}
 	p.cur = nil
+	if err := p.flushEvents(ctx, e); err != nil {
+		return err
+	}
+	return p.writeCheckpoint(ctx, e, false)
+}
+
+// beginEpoch empties the per-epoch output.
+func (p *processor) beginEpoch() {
+	p.arena, p.msgs = p.arena[:0], p.msgs[:0]
+	p.outWall, p.outKind, p.evCopy = p.outWall[:0], p.outKind[:0], p.evCopy[:0]
+	clear(p.sent)
+}
+
+// streamFlush is how many records an epoch 0 being streamed holds before
+// it writes them.
+var streamFlush = 32_768
+
+// streamOpen handles one opening of epoch 0 as it is read.
+func (p *processor) streamOpen(ctx context.Context, in *input) error {
+	if !p.streaming {
+		p.beginEpoch()
+		p.streaming = true
+	}
+	p.cur = in
+	p.handle(ctx, in)
+	p.cur = nil
+	p.openedTo = in.cmd.ID
+	if len(p.msgs) < streamFlush {
+		return nil
+	}
+	return p.flushEvents(ctx, 0)
+}
+
+// flushEvents writes the records handled so far in epoch e and accounts
+// their outcomes. Writing an epoch in several writes is safe: its
+// checkpoint and marks go only after the last, and a processor that
+// crashes in between finds the written events again on recovery (skip).
+func (p *processor) flushEvents(ctx context.Context, e uint32) error {
 	if p.failed != nil {
 		return p.failed
 	}
 	if len(p.msgs) > 0 {
+		p.stats.MaxHeld = max(p.stats.MaxHeld, int64(len(p.msgs)))
 		if err := p.e.write(ctx, p.msgs); err != nil {
 			return fmt.Errorf("partition %d epoch %d: write events: %w", p.part, e, err)
 		}
@@ -437,7 +500,9 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		}
 	}
 	p.e.resolved.Add(int64(len(p.outWall)))
-	return p.writeCheckpoint(ctx, e, false)
+	p.arena, p.msgs = p.arena[:0], p.msgs[:0]
+	p.outWall, p.outKind, p.evCopy = p.outWall[:0], p.outKind[:0], p.evCopy[:0]
+	return nil
 }
 
 // writeCheckpoint tells every partition what this one sent it (the marks)

@@ -20,18 +20,20 @@ type ProduceStats struct {
 	Epochs   int64
 }
 
+// encodedEpoch is one part of an epoch, encoded; final is its last part.
 type encodedEpoch struct {
 	epoch  uint32
 	last   bool
+	final  bool
 	msgs   []kafka.Message
 	counts []uint32
 	pays   int64
 }
 
-// chunk bounds one WriteMessages call: big enough to batch well, small
-// enough that an epoch of ten million wallet openings does not need
-// gigabytes of message headers at once.
-const chunk = 50_000
+// partCommands bounds one part of an epoch (event.PartSource): big enough
+// to batch well, small enough that an epoch of ten million wallet openings
+// is never more than a few parts in memory (generated, encoded, written).
+const partCommands = 65_536
 
 // ResumeEpoch is the first epoch the producer has not finished: 0 on a
 // fresh log, past the last epoch when the producer is done. A restarted
@@ -70,12 +72,15 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		var buf []event.Command
 		for ep := from; ; ep++ {
 			var last bool
-			buf, last = src.Epoch(ep, buf[:0])
-			enc := e.encode(ep, last, buf)
-			select {
-			case ch <- enc:
-			case <-ctx.Done():
-				return
+			for i := 0; i >= 0; {
+				buf, i, last = event.Parts(src, ep, i, partCommands, buf[:0])
+				enc := e.encode(ep, last, buf)
+				enc.final = i < 0
+				select {
+				case ch <- enc:
+				case <-ctx.Done():
+					return
+				}
 			}
 			if last {
 				return
@@ -83,12 +88,16 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		}
 	}()
 	var st ProduceStats
+	counts := make([]uint32, e.parts) // of the epoch so far, over its parts
 	for enc := range ch {
 		if err := e.waitWindow(ctx, enc.epoch); err != nil {
 			return st, err
 		}
+		for q, n := range enc.counts {
+			counts[q] += n
+		}
 		for tries := 0; ; tries++ {
-			err := e.produceEpoch(ctx, enc)
+			err := e.produceEpoch(ctx, enc, counts)
 			if err == nil {
 				break
 			}
@@ -109,8 +118,12 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 		}
 		st.Commands += int64(len(enc.msgs))
 		st.Payments += enc.pays
-		st.Epochs++
 		e.produced.Add(enc.pays)
+		if !enc.final {
+			continue
+		}
+		clear(counts)
+		st.Epochs++
 		if c, ok := src.(Committer); ok {
 			c.Committed(enc.epoch)
 		}
@@ -121,17 +134,20 @@ func (e *Engine) Produce(ctx context.Context, src event.Source, from uint32) (Pr
 	return st, ctx.Err()
 }
 
-// produceEpoch writes one epoch's commands, then its marks, then the
-// progress record, each only after the one before is acknowledged.
-func (e *Engine) produceEpoch(ctx context.Context, enc *encodedEpoch) error {
-	for i := 0; i < len(enc.msgs); i += chunk {
-		if err := e.write(ctx, enc.msgs[i:min(i+chunk, len(enc.msgs))]); err != nil {
-			return err
-		}
+// produceEpoch writes one part of an epoch's commands and, after its final
+// part, the marks (counts: the epoch's commands per partition over all its
+// parts), then the progress record, each only after the one before is
+// acknowledged.
+func (e *Engine) produceEpoch(ctx context.Context, enc *encodedEpoch, counts []uint32) error {
+	if err := e.write(ctx, enc.msgs); err != nil {
+		return err
+	}
+	if !enc.final {
+		return nil
 	}
 	marks := make([]kafka.Message, e.parts)
 	for q := range marks {
-		v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: enc.counts[q], Last: enc.last})
+		v := event.AppendCommand(nil, &event.Command{Type: event.CmdEpochMark, Epoch: enc.epoch, Source: -1, Count: counts[q], Last: enc.last})
 		marks[q] = kafka.Message{Topic: e.topics.Commands, Partition: q, Value: v}
 	}
 	if err := e.writeControl(ctx, marks); err != nil {

@@ -206,28 +206,54 @@ func (g *Generator) LastEpoch() uint32 { return uint32(len(g.cum) - 2) }
 
 // Epoch implements event.Source.
 func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
-	last := e >= g.LastEpoch()
 	if e == 0 {
-		for i, w := range g.Pop.Wallets {
-			id := uint64(i + 1)
-			// The holder's other wallet apps: a route that needs the
-			// receiver to hold a given app (the 2022 transfer pilot) checks
-			// them when it credits.
-			var apps uint16
-			for _, h := range g.Pop.Holdings[w.Consumer] {
-				if h != 0 {
-					apps |= 1 << g.Pop.Wallets[h-1].Provider
-				}
-			}
-			buf = append(buf, event.Command{
-				Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
-				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
-				Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
-				Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
-			})
-		}
+		buf, _, last := g.EpochPart(0, 0, len(g.Pop.Wallets), buf)
 		return buf, last
 	}
+	return g.payments(e, buf)
+}
+
+// EpochPart implements event.PartSource: epoch 0's openings in parts, so
+// that ten million wallets need not be ten million commands in memory at
+// once. Other epochs come whole.
+func (g *Generator) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.Command, int, bool) {
+	last := e >= g.LastEpoch()
+	if e != 0 {
+		if i > 0 {
+			return buf, -1, last
+		}
+		buf, last = g.payments(e, buf)
+		return buf, -1, last
+	}
+	end := min(i+n, len(g.Pop.Wallets))
+	for i := max(i, 0); i < end; i++ {
+		w := g.Pop.Wallets[i]
+		id := uint64(i + 1)
+		// The holder's other wallet apps: a route that needs the
+		// receiver to hold a given app (the 2022 transfer pilot) checks
+		// them when it credits.
+		var apps uint16
+		for _, h := range g.Pop.Holdings[w.Consumer] {
+			if h != 0 {
+				apps |= 1 << g.Pop.Wallets[h-1].Provider
+			}
+		}
+		buf = append(buf, event.Command{
+			Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
+			Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
+			Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
+			Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
+		})
+	}
+	if end >= len(g.Pop.Wallets) {
+		return buf, -1, last
+	}
+	return buf, end, last
+}
+
+// payments draws epoch e (> 0).
+func (g *Generator) payments(e uint32, buf []event.Command) ([]event.Command, bool) {
+	last := e >= g.LastEpoch()
 	if int(e)+1 >= len(g.cum) {
 		return buf, true
 	}

@@ -145,3 +145,33 @@ func TestMultihoming(t *testing.T) {
 		t.Fatalf("%d of %d payments start from the consumer's first choice", first, len(buf))
 	}
 }
+
+// TestEpochParts: epoch 0 in parts of any size is epoch 0 whole, in the
+// same order; a payment epoch comes whole as one part.
+func TestEpochParts(t *testing.T) {
+	g := New(gbaScenario(t))
+	whole, _ := g.Epoch(0, nil)
+	for _, n := range []int{1, 7, 64, len(whole), len(whole) + 5} {
+		var got []event.Command
+		parts := 0
+		for i := 0; i >= 0; parts++ {
+			var more []event.Command
+			more, i, _ = event.Parts(g, 0, i, n, nil)
+			if len(more) > n {
+				t.Fatalf("part of %d commands, want at most %d", len(more), n)
+			}
+			got = append(got, more...)
+		}
+		if !reflect.DeepEqual(got, whole) {
+			t.Fatalf("parts of %d: %d commands differ from the whole epoch's %d", n, len(got), len(whole))
+		}
+		if want := (len(whole) + n - 1) / n; parts != want {
+			t.Fatalf("parts of %d: %d parts, want %d", n, parts, want)
+		}
+	}
+	pay, last := g.Epoch(1, nil)
+	got, next, last2 := event.Parts(g, 1, 0, 3, nil)
+	if next != -1 || last != last2 || !reflect.DeepEqual(got, pay) {
+		t.Fatalf("payment epoch in parts: next %d, %d commands, want -1 and the whole epoch's %d", next, len(got), len(pay))
+	}
+}

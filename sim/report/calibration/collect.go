@@ -126,19 +126,46 @@ func (t *tap) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	return buf, last
 }
 
+// EpochPart implements event.PartSource: the parts are measured as they
+// pass, the epoch counted once, at its last part.
+func (t *tap) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.Command, int, bool) {
+	k := len(buf)
+	buf, next, last := event.Parts(t.src, e, i, n, buf)
+	if i == 0 {
+		t.c.startEpoch(e)
+	}
+	t.c.observe(buf[k:])
+	if next < 0 {
+		t.c.endEpoch(last)
+	}
+	return buf, next, last
+}
+
 // Complete reports whether the collector saw every epoch from 0 to the
 // last: a run resumed mid-way did not, and Measure regenerates instead.
 func (c *Collector) Complete() bool { return c.done && !c.broken }
 
 // Observe records epoch e's commands.
 func (c *Collector) Observe(e uint32, cmds []event.Command, last bool) {
+	c.startEpoch(e)
+	c.observe(cmds)
+	c.endEpoch(last)
+}
+
+func (c *Collector) startEpoch(e uint32) {
 	if e != c.next {
 		c.broken = true
 	}
 	c.next = e + 1
+}
+
+func (c *Collector) endEpoch(last bool) {
 	if last {
 		c.done = true
 	}
+}
+
+func (c *Collector) observe(cmds []event.Command) {
 	for i := range cmds {
 		cmd := &cmds[i]
 		switch cmd.Type {
