@@ -224,12 +224,42 @@ type Report struct {
 	FXVolume map[string]int64 `json:"fx_volume,omitempty"`
 }
 
+// dense bounds the IDs kept in arrays; rarer higher ones go in maps.
+const dense = 1 << 27
+
+// Reserve makes room for wallets 1 to n at once, as the run knows how
+// many it opens: grown by doubling, ten million wallets' state would be
+// arrays for 16.7 million, and the old one alive beside the new while it
+// is copied.
+func (a *Auditor) Reserve(n int) {
+	n = min(n+1, dense)
+	if n > len(a.wallets) {
+		grown := make([]walletAudit, n)
+		copy(grown, a.wallets)
+		a.wallets = grown
+	}
+	if a.routes != nil && n > len(a.lims) {
+		grown := make([]limitState, n)
+		copy(grown, a.lims)
+		a.lims = grown
+	}
+}
+
+// grow is the next length of a dense array that must hold index id:
+// doubling while small, then by a quarter, so an array outgrown late
+// wastes little.
+func grow(id uint64, n int) uint64 {
+	next := uint64(2 * n)
+	if n > 1<<20 {
+		next = uint64(n + n/4)
+	}
+	return min(max(id+1, next, 1024), dense)
+}
+
 func (a *Auditor) wallet(id uint64) *walletAudit {
-	const dense = 1 << 27
 	if id < dense {
 		if id >= uint64(len(a.wallets)) {
-			n := max(id+1, uint64(2*len(a.wallets)), 1024)
-			n = min(n, dense)
+			n := grow(id, len(a.wallets))
 			grown := make([]walletAudit, n)
 			copy(grown, a.wallets)
 			a.wallets = grown

@@ -241,10 +241,9 @@ func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
 }
 
 func (a *Auditor) limitState(id uint64) *limitState {
-	const dense = 1 << 27
 	if id < dense {
 		if id >= uint64(len(a.lims)) {
-			n := min(max(id+1, uint64(2*len(a.lims)), 1024), dense)
+			n := grow(id, len(a.lims))
 			grown := make([]limitState, n)
 			copy(grown, a.lims)
 			a.lims = grown

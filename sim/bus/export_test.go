@@ -1,6 +1,10 @@
 package bus
 
-import "time"
+import (
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
 
 // SetTopicWait shortens how long topic creation and deletion are awaited.
 func SetTopicWait(d time.Duration) (restore func()) {
@@ -9,5 +13,7 @@ func SetTopicWait(d time.Duration) (restore func()) {
 	return func() { topicVisibleWait = old }
 }
 
-// BatchLen exposes batchLen to the tests.
-var BatchLen = batchLen
+// BatchLen is batchLen over a slice.
+func BatchLen(msgs []kafka.Message, maxCount int, maxBytes int64) int {
+	return batchLen(len(msgs), func(i int) *kafka.Message { return &msgs[i] }, maxCount, maxBytes)
+}

@@ -148,16 +148,17 @@ func (p *Producer) Write(ctx context.Context, msgs []kafka.Message) error {
 		}
 	}
 	if one {
-		return p.writePartition(ctx, first, msgs)
+		return p.writePartition(ctx, first, msgs, nil)
 	}
-	groups := map[topicPart][]kafka.Message{}
+	// Indexes, not copies: a Message is 152 bytes.
+	groups := map[topicPart][]int32{}
 	var order []topicPart
-	for _, m := range msgs {
-		k := topicPart{m.Topic, m.Partition}
+	for i := range msgs {
+		k := topicPart{msgs[i].Topic, msgs[i].Partition}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], m)
+		groups[k] = append(groups[k], int32(i))
 	}
 	errs := make([]error, len(order))
 	var wg sync.WaitGroup
@@ -165,31 +166,42 @@ func (p *Producer) Write(ctx context.Context, msgs []kafka.Message) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = p.writePartition(ctx, k, groups[k])
+			errs[i] = p.writePartition(ctx, k, msgs, groups[k])
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// writePartition sends one partition's records in order, request after
-// request, each retried until it has landed.
-func (p *Producer) writePartition(ctx context.Context, k topicPart, msgs []kafka.Message) error {
-	for len(msgs) > 0 {
-		n := batchLen(msgs, p.cfg.BatchSize, p.cfg.BatchBytes)
-		if err := p.send(ctx, k, msgs[:n]); err != nil {
+// writePartition sends one partition's records (msgs, or msgs[idx] for
+// each of idx when idx is set) in order, request after request, each
+// retried until it has landed.
+func (p *Producer) writePartition(ctx context.Context, k topicPart, msgs []kafka.Message, idx []int32) error {
+	n := len(msgs)
+	if idx != nil {
+		n = len(idx)
+	}
+	at := func(i int) *kafka.Message {
+		if idx != nil {
+			return &msgs[idx[i]]
+		}
+		return &msgs[i]
+	}
+	for from := 0; from < n; {
+		to := from + batchLen(n-from, func(i int) *kafka.Message { return at(from + i) }, p.cfg.BatchSize, p.cfg.BatchBytes)
+		if err := p.send(ctx, k, &records{at: at, from: from, to: to}); err != nil {
 			return err
 		}
-		msgs = msgs[n:]
+		from = to
 	}
 	return nil
 }
 
-func (p *Producer) send(ctx context.Context, k topicPart, msgs []kafka.Message) error {
+func (p *Producer) send(ctx context.Context, k topicPart, recs *records) error {
 	backoff := p.cfg.BackoffMin
-	recs := &records{msgs: msgs}
+	n := recs.to - recs.from
 	for attempt := 1; ; attempt++ {
-		recs.index = 0
+		recs.index = recs.from
 		res, err := p.client.Produce(ctx, &kafka.ProduceRequest{
 			Topic: k.topic, Partition: k.part, RequiredAcks: kafka.RequireAll, Records: recs,
 		})
@@ -210,10 +222,10 @@ func (p *Producer) send(ctx context.Context, k topicPart, msgs []kafka.Message) 
 		}
 		var ke kafka.Error
 		if errors.As(err, &ke) && !ke.Temporary() {
-			return fmt.Errorf("write %d records to %s[%d]: %w", len(msgs), k.topic, k.part, err)
+			return fmt.Errorf("write %d records to %s[%d]: %w", n, k.topic, k.part, err)
 		}
 		if attempt >= p.cfg.Attempts {
-			return fmt.Errorf("write %d records to %s[%d]: %w after %d attempts: %v", len(msgs), k.topic, k.part, ErrWriteExhausted, attempt, err)
+			return fmt.Errorf("write %d records to %s[%d]: %w after %d attempts: %v", n, k.topic, k.part, ErrWriteExhausted, attempt, err)
 		}
 		p.retries.Add(1)
 		select {
@@ -228,10 +240,10 @@ func (p *Producer) send(ctx context.Context, k topicPart, msgs []kafka.Message) 
 // batchLen is how many of msgs go in the next request: at most maxCount
 // records of at most maxBytes in all, and at least one (a lone record
 // larger than maxBytes goes alone, for the broker to refuse by name).
-func batchLen(msgs []kafka.Message, maxCount int, maxBytes int64) int {
+func batchLen(count int, at func(int) *kafka.Message, maxCount int, maxBytes int64) int {
 	n, size := 0, int64(0)
-	for n < len(msgs) && n < maxCount {
-		s := messageSize(&msgs[n])
+	for n < count && n < maxCount {
+		s := messageSize(at(n))
 		if n > 0 && size+s > maxBytes {
 			break
 		}
@@ -253,18 +265,19 @@ func messageSize(m *kafka.Message) int64 {
 // records reads msgs as a produce request's records without copying
 // them (kafka-go's writerRecords, which it does not export).
 type records struct {
-	msgs   []kafka.Message
-	index  int
-	record kafka.Record
-	key    bytesReadCloser
-	value  bytesReadCloser
+	at       func(int) *kafka.Message
+	from, to int
+	index    int
+	record   kafka.Record
+	key      bytesReadCloser
+	value    bytesReadCloser
 }
 
 func (r *records) ReadRecord() (*kafka.Record, error) {
-	if r.index >= len(r.msgs) {
+	if r.index >= r.to {
 		return nil, io.EOF
 	}
-	m := &r.msgs[r.index]
+	m := r.at(r.index)
 	r.index++
 	r.record = kafka.Record{Time: m.Time, Headers: m.Headers}
 	if m.Key != nil {

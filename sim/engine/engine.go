@@ -38,7 +38,10 @@ type Config struct {
 	// slowest local processor (memory in the broker and the readers);
 	// negative: unbounded (processors in other processes).
 	Window int
-	Logf   func(format string, args ...any)
+	// Wallets, if known, is how many wallets the run opens: each book
+	// makes room for its share at once (a hint; 0: grown as they open).
+	Wallets int64
+	Logf    func(format string, args ...any)
 	// OnEvent, if set, sees every event once its epoch's write is
 	// acknowledged (in partition order). serve answers synchronous
 	// requests from it; metrics count from it. It must not block long:
@@ -447,6 +450,9 @@ func (e *Engine) newProcessor(ctx context.Context, part int) (*processor, error)
 	}
 	book := ledger.NewBook(part, e.parts, e.cfg.Routes, e.cfg.Limits, e.cfg.Seed)
 	book.SetClock(e.cfg.Clock)
+	if e.cfg.Wallets > 0 && e.cfg.Wallets < 1<<31 {
+		book.Reserve(int(e.cfg.Wallets))
+	}
 	p := &processor{
 		e: e, part: part, book: book,
 		cmdPend: pending{}, trPend: pending{},

@@ -451,7 +451,7 @@ func (p *processor) beginEpoch() {
 
 // streamFlush is how many records an epoch 0 being streamed holds before
 // it writes them.
-var streamFlush = 32_768
+var streamFlush = 4096
 
 // streamOpen handles one opening of epoch 0 as it is read.
 func (p *processor) streamOpen(ctx context.Context, in *input) error {

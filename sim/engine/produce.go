@@ -33,7 +33,7 @@ type encodedEpoch struct {
 // partCommands bounds one part of an epoch (event.PartSource): big enough
 // to batch well, small enough that an epoch of ten million wallet openings
 // is never more than a few parts in memory (generated, encoded, written).
-const partCommands = 65_536
+const partCommands = 16_384
 
 // ResumeEpoch is the first epoch the producer has not finished: 0 on a
 // fresh log, past the last epoch when the producer is done. A restarted

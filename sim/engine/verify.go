@@ -59,6 +59,9 @@ type VerifyConfig struct {
 	// within the partition: stream hashes and rule coverage are counted
 	// here, where the log is read anyway. raw is valid during the call.
 	OnEvent func(part int, offset int64, e *event.Event, raw []byte)
+	// Wallets, if known, is how many wallets the log opens: the auditor
+	// makes room for them at once (a hint; 0: grown as they open).
+	Wallets int64
 }
 
 // followPoll is how long a caught-up scanner waits before it looks for
@@ -160,6 +163,9 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 	if cfg.Routes != nil {
 		a = audit.NewWithPolicy(cfg.Routes, cfg.Limits)
 		a.CountDays(cfg.DayStartMS, cfg.DayMS)
+	}
+	if cfg.Wallets > 0 && cfg.Wallets < 1<<31 {
+		a.Reserve(int(cfg.Wallets))
 	}
 	// Offset just past the last record per events partition that repeats
 	// an earlier (wallet, seq): the auditor needs those partitions read

@@ -33,3 +33,16 @@ func Parts(src Source, e uint32, i, n int, buf []Command) (out []Command, next i
 	out, last = src.Epoch(e, buf)
 	return out, -1, last
 }
+
+// Sized is an optional Source method: how many wallets the source opens
+// (IDs 1 to it), so the engine and the audit can make room for them at
+// once rather than grow by doubling.
+type Sized interface{ Wallets() int64 }
+
+// WalletsOf is src's wallet count, or 0 when it does not say.
+func WalletsOf(src Source) int64 {
+	if s, ok := src.(Sized); ok {
+		return s.Wallets()
+	}
+	return 0
+}

@@ -213,6 +213,9 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 	return g.payments(e, buf)
 }
 
+// Wallets implements event.Sized.
+func (g *Generator) Wallets() int64 { return int64(len(g.Pop.Wallets)) }
+
 // EpochPart implements event.PartSource: epoch 0's openings in parts, so
 // that ten million wallets need not be ten million commands in memory at
 // once. Other epochs come whole.

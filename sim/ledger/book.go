@@ -54,6 +54,18 @@ func NewBook(part, parts int, routes *route.Table, limits *[sim.NumClasses]sim.L
 	return &Book{stride: uint64(parts), part: uint64(part), routes: routes, limits: limits, seed: seed}
 }
 
+// Reserve makes room for the partition's share of wallets 1 to n at once,
+// as the run knows how many it opens (grown by doubling, a big book would
+// hold room for up to twice its wallets, and both arrays while copying).
+func (b *Book) Reserve(n int) {
+	slots := n/int(b.stride) + 1
+	if slots > cap(b.wallets) {
+		grown := make([]Wallet, len(b.wallets), slots)
+		copy(grown, b.wallets)
+		b.wallets = grown
+	}
+}
+
 // Clock maps simulated time to epochs. Epoch 0 opens wallets; epoch e >= 1
 // covers [Start+(e-1)*Length, Start+e*Length) in unix milliseconds.
 //
@@ -186,7 +198,11 @@ func (b *Book) slot(id uint64) *Wallet {
 		if c := uint64(cap(b.wallets)); n <= c {
 			b.wallets = b.wallets[:n]
 		} else {
-			grown := make([]Wallet, n, max(n, 2*c, 1024))
+			next := 2 * c
+			if c > 1<<20 {
+				next = c + c/4 // outgrown late: waste little
+			}
+			grown := make([]Wallet, n, max(n, next, 1024))
 			copy(grown, b.wallets)
 			b.wallets = grown
 		}

@@ -230,7 +230,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	eng, err := engine.New(engine.Config{
 		Bus: o.Bus, Topics: o.Topics, Partitions: o.Partitions, Routes: o.Policy,
 		Seed: uint64(o.Scenario.Seed), Clock: clock, Logf: o.Logf, OnEvent: o.OnEvent,
-		Window: window(o.ExternalWorkers),
+		Window: window(o.ExternalWorkers), Wallets: event.WalletsOf(src),
 	})
 	if err != nil {
 		return nil, err
@@ -278,7 +278,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
 	go func() {
 		aud, rep, err := engine.VerifyWith(ctx, direct, o.Topics, engine.VerifyConfig{
-			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS,
+			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS, Wallets: event.WalletsOf(src),
 			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
 		})
 		verified <- verdict{aud, rep, err}

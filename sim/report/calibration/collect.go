@@ -126,6 +126,9 @@ func (t *tap) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	return buf, last
 }
 
+// Wallets implements event.Sized for the source it wraps.
+func (t *tap) Wallets() int64 { return event.WalletsOf(t.src) }
+
 // EpochPart implements event.PartSource: the parts are measured as they
 // pass, the epoch counted once, at its last part.
 func (t *tap) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.Command, int, bool) {
