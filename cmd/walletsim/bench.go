@@ -14,6 +14,7 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/loadtest/bench"
 	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 func init() { rootCmd.AddCommand(newBenchCmd()) }
@@ -21,7 +22,7 @@ func init() { rootCmd.AddCommand(newBenchCmd()) }
 func newBenchCmd() *cobra.Command {
 	var sf scenarioFlags
 	var ceilingN int64
-	var out, scenarioName, data string
+	var out, scenarioName, data, scale string
 	var partitions int
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -34,7 +35,20 @@ engine bytes per wallet and allocations per payment, and writes
 DIR/bench.json for 'walletsim gate'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sc, src, err := sf.resolve(cmd, scenarioName)
+			var hooks []func(*scenario.Scenario) error
+			if cmd.Flags().Changed("scale") {
+				p, err := scenario.ParsePreset(scale)
+				if err != nil {
+					return cli.Usage(fmt.Errorf("--scale: %w", err))
+				}
+				hooks = append(hooks, func(s *scenario.Scenario) error {
+					if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
+						return fmt.Errorf("--scale %s: %w", p.Name, err)
+					}
+					return nil
+				})
+			}
+			sc, src, err := sf.resolve(cmd, scenarioName, hooks...)
 			if err != nil {
 				return err
 			}
@@ -47,7 +61,7 @@ DIR/bench.json for 'walletsim gate'.`,
 			defer stop()
 			res, err := bench.Run(ctx, bench.Options{
 				Run:        run.Options{Scenario: sc, Policy: table, PolicyName: pol.Name},
-				Partitions: partitions, CeilingMessages: ceilingN, DataDir: data,
+				Partitions: partitions, CeilingMessages: ceilingN, DataDir: data, TempDataDir: cmd.Flags().Changed("scale"),
 				Logf: func(f string, a ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...) },
 			})
 			if err != nil {
@@ -67,6 +81,9 @@ DIR/bench.json for 'walletsim gate'.`,
 			fmt.Fprintf(w, "rebuild (replay)\t%.0f events/s\tratio %.2f of raw read; %d events, state matches the run %v\n", rb.EventsPerS, rb.RatioToRawRead, rb.Events, rb.StateMatches)
 			fmt.Fprintf(w, "rebuild + log digest\t%.0f events/s\tdigest matches the run %v\n", rb.DigestEventsPerS, rb.DigestMatches)
 			fmt.Fprintf(w, "memory\tpeak RSS %.0f MiB\t%.0f engine bytes per wallet, %.1f allocations per payment (whole process)\n", res.PeakRSSMiB, p.BytesPerWallet, p.AllocsPerPayment)
+			if res.PipelinePeakRSSMiB > 0 {
+				fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets)\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets)
+			}
 			w.Flush()
 			if out != "" {
 				if err := os.MkdirAll(out, 0o755); err != nil {
@@ -95,5 +112,6 @@ DIR/bench.json for 'walletsim gate'.`,
 	f.StringVar(&scenarioName, "scenario", "quickstart", "scenario for the pipeline run")
 	f.StringVar(&data, "data", "", "broker data dir (default: in memory)")
 	f.IntVar(&partitions, "partitions", 8, "partitions per topic")
+	f.StringVar(&scale, "scale", "", "resize the scenario first (small, medium, large, xlarge: 1k to 10M wallets; their payments unless --payments is given); the broker's log then goes to a temporary dir, as in run")
 	return cmd
 }

@@ -76,6 +76,13 @@ type Result struct {
 	Pipeline   Pipeline `json:"pipeline"`
 	Rebuild    Rebuild  `json:"rebuild"`
 	PeakRSSMiB float64  `json:"peak_rss_mib"`
+	// PipelinePeakRSSMiB is the process's peak resident set while the
+	// pipeline ran (the kernel's high-water mark reset before it), and
+	// BytesPerWallet that over the run's wallets: the whole process,
+	// population, generator, engine, audit, client and broker included,
+	// beside the engine's own bytes per wallet.
+	PipelinePeakRSSMiB float64 `json:"pipeline_peak_rss_mib"`
+	BytesPerWallet     float64 `json:"bytes_per_wallet"`
 	Partitions int      `json:"partitions"`
 	Broker     string   `json:"broker"`
 	Manifest   any      `json:"manifest,omitempty"`
@@ -90,7 +97,11 @@ type Options struct {
 	CeilingMessages int64
 	MessageBytes    int
 	DataDir         string
-	Logf            func(string, ...any)
+	// TempDataDir keeps the broker's log in a temporary directory (removed
+	// after) when DataDir is empty, instead of in memory: what run does,
+	// and what a memory figure needs at millions of wallets.
+	TempDataDir bool
+	Logf        func(string, ...any)
 }
 
 func (o *Options) setDefaults() {
@@ -129,7 +140,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	b, err := embedded.Start(embedded.Config{Partitions: o.Partitions, DataDir: o.DataDir})
+	dir := o.DataDir
+	if dir == "" && o.TempDataDir {
+		tmp, err := os.MkdirTemp("", "walletsim-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	b, err := embedded.Start(embedded.Config{Partitions: o.Partitions, DataDir: dir})
 	if err != nil {
 		return nil, err
 	}
@@ -154,9 +174,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var ms0, ms1 runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
+	resetPeakRSS := resetPeakRSS()
 	rr, err := run.Run(ctx, ro)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	if resetPeakRSS {
+		res.PipelinePeakRSSMiB = peakRSSMiB()
 	}
 	runtime.ReadMemStats(&ms1)
 	s := rr.Summary
@@ -188,6 +212,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if wallets > 0 {
 		p.Wallets = wallets
 		p.BytesPerWallet = float64(slots) * float64(unsafe.Sizeof(ledger.Wallet{})) / float64(wallets)
+		res.BytesPerWallet = res.PipelinePeakRSSMiB * (1 << 20) / float64(wallets)
 	}
 	o.Logf("rebuild: raw read of the events topic, then replay")
 	if res.Rebuild, err = rebuild(ctx, bc, ro.Topics, s); err != nil {
@@ -357,6 +382,13 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 }
 
 // peakRSSMiB reads the process's high-water resident set (Linux).
+// resetPeakRSS resets the kernel's peak resident set of this process to
+// the current one (Linux 4.0+: "5" to /proc/self/clear_refs), so a later
+// peakRSSMiB is the peak of what ran in between.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
 func peakRSSMiB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {

@@ -1,0 +1,58 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/scenario"
+)
+
+// TestPipelineMemory: a bench at a --scale preset reports the pipeline's
+// own peak RSS and the whole process's bytes per wallet over the run's
+// wallets, with the broker's log in a temporary dir that is gone after.
+func TestPipelineMemory(t *testing.T) {
+	sc, src, err := scenarios.LoadScenario("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := *sc.Scenario
+	p, err := scenario.ParsePreset("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scenario.Scale(&s, p, false); err != nil {
+		t.Fatal(err)
+	}
+	s.Payments, s.Duration = 5000, ""
+	if sc, err = scenarios.Recompile(src, &s); err != nil {
+		t.Fatal(err)
+	}
+	table, _, _, err := scenarios.LoadPolicy(s.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	res, err := Run(context.Background(), Options{Run: run.Options{Scenario: sc, Policy: table}, TempDataDir: true, CeilingMessages: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB {
+		t.Fatalf("pipeline peak RSS %.1f MiB (process peak %.1f MiB)", res.PipelinePeakRSSMiB, res.PeakRSSMiB)
+	}
+	if res.Pipeline.Wallets != p.Wallets {
+		t.Fatalf("%d wallets, want the preset's %d", res.Pipeline.Wallets, p.Wallets)
+	}
+	want := res.PipelinePeakRSSMiB * (1 << 20) / float64(res.Pipeline.Wallets)
+	if math.Abs(res.BytesPerWallet-want) > 1e-6*want {
+		t.Fatalf("bytes per wallet %.1f, want peak RSS over wallets %.1f", res.BytesPerWallet, want)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "walletsim-bench-*"))
+	if len(left) > 0 {
+		t.Fatalf("the temporary log dir was left behind: %v", left)
+	}
+}
