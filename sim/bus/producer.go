@@ -201,6 +201,11 @@ func (p *Producer) send(ctx context.Context, k topicPart, recs *records) error {
 	backoff := p.cfg.BackoffMin
 	n := recs.to - recs.from
 	for attempt := 1; ; attempt++ {
+		// kafka-go sends a request whose context is already cancelled; a
+		// cancelled write must not land.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		recs.index = recs.from
 		res, err := p.client.Produce(ctx, &kafka.ProduceRequest{
 			Topic: k.topic, Partition: k.part, RequiredAcks: kafka.RequireAll, Records: recs,

@@ -157,3 +157,41 @@ func TestBatchLen(t *testing.T) {
 		}
 	}
 }
+
+// TestProducerCancelledWritesNothing: a write whose context is already
+// cancelled returns the context's error and lands nothing (kafka-go's
+// client would send the request anyway; a stopped run's half-made epoch
+// then reached the log).
+func TestProducerCancelledWritesNothing(t *testing.T) {
+	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"cx"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	cfg := bus.Config{Brokers: []string{b.Addr()}}
+	p, err := bus.NewProducer(cfg, bus.ProducerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// A connection open already, as in a run.
+	if err := p.Write(context.Background(), []kafka.Message{{Topic: "cx", Value: []byte("warm-up")}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Write(ctx, []kafka.Message{{Topic: "cx", Value: []byte("late")}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("write: %v, want context.Canceled", err)
+	}
+	cl, err := bus.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, next, err := cl.Offsets(context.Background(), "cx", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next[0] != 1 {
+		t.Fatalf("%d records in the log after a cancelled write, want the warm-up only", next[0])
+	}
+}

@@ -262,6 +262,11 @@ func (e *Engine) minDone() int64 {
 
 // waitWindow blocks the producer until epoch ep is within the window.
 func (e *Engine) waitWindow(ctx context.Context, ep uint32) error {
+	// A cancelled run writes nothing more: a source stopped by the same
+	// context may have handed over an epoch cut short.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if e.cfg.Window < 0 {
 		return nil // processors run elsewhere: no local progress to wait on
 	}
