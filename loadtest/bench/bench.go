@@ -83,9 +83,9 @@ type Result struct {
 	// beside the engine's own bytes per wallet.
 	PipelinePeakRSSMiB float64 `json:"pipeline_peak_rss_mib"`
 	BytesPerWallet     float64 `json:"bytes_per_wallet"`
-	Partitions int      `json:"partitions"`
-	Broker     string   `json:"broker"`
-	Manifest   any      `json:"manifest,omitempty"`
+	Partitions         int     `json:"partitions"`
+	Broker             string  `json:"broker"`
+	Manifest           any     `json:"manifest,omitempty"`
 }
 
 // Options configure a bench run.
