@@ -94,13 +94,18 @@ func trailing(x uint64) int {
 // Auditor accumulates commands and events. Feed it every record once (in
 // any order across wallets, in log order within a partition), then Finish.
 type Auditor struct {
-	wallets    []walletAudit
-	far        map[uint64]*walletAudit
-	accounts   map[acctKey]int64
-	commanded  idSet
-	outcomes   idSet
-	cmdKind    map[uint64]sim.Kind // only for IDs outside the bit sets
-	r          Report
+	wallets   []walletAudit
+	far       map[uint64]*walletAudit
+	accounts  map[acctKey]int64
+	commanded idSet
+	outcomes  idSet
+	cmdKind   map[uint64]sim.Kind // only for IDs outside the bit sets
+	r         Report
+	// Fees and P&L are summed here per event and made maps (Report.Fees,
+	// Report.PnL) only in Finish: per leg, a map of maps keyed by built
+	// strings cost two allocations an event.
+	feeSums    [numFeeKinds][sim.NumCurrencies]sums
+	pnl        [sim.NumInstitutions][sim.NumRoles][sim.NumCurrencies]sums
 	routeLatUS []int64
 	scratch    []byte
 	// settle holds inter-provider flows by simulated minute (China
@@ -151,9 +156,7 @@ func New() *Auditor {
 	a := &Auditor{accounts: map[acctKey]int64{}, settle: map[settleKey]*flow{}}
 	a.r.ByKind = map[string]*KindCount{}
 	a.r.Declines = map[string]int64{}
-	a.r.Fees = map[string]map[string]int64{}
 	a.r.CarbonByKind = map[string]int64{}
-	a.r.PnL = map[string]map[string]int64{}
 	return a
 }
 
@@ -576,37 +579,68 @@ func (a *Auditor) checkFX(e *event.Event) {
 	}
 }
 
-func (a *Auditor) fees(e *event.Event) {
-	add := func(m map[string]map[string]int64, key string, c sim.Currency, v int64) {
-		byCur := m[key]
-		if byCur == nil {
-			byCur = map[string]int64{}
-			m[key] = byCur
-		}
-		byCur[c.String()] += v
+// sums is an amount with whether anything was added (a map key present).
+type sums struct {
+	v   int64
+	set bool
+}
+
+func (m *sums) add(v int64) { m.v, m.set = m.v+v, true }
+
+// Fee kinds beside the roles (sim.Role): Report.Fees keys.
+const (
+	feeWallet = iota + int(sim.NumRoles) // logs written before issue 13
+	feeSwitch
+	feeMerchant
+	feeConsumer
+	numFeeKinds
+)
+
+func feeKindName(k int) string {
+	switch k {
+	case feeWallet:
+		return "wallet"
+	case feeSwitch:
+		return "switch"
+	case feeMerchant:
+		return "merchant"
+	case feeConsumer:
+		return "consumer"
 	}
+	return sim.Role(k).String()
+}
+
+func (a *Auditor) fees(e *event.Event) {
 	var credited int64
 	for _, p := range e.Legs() {
+		if !p.Currency.Valid() {
+			continue
+		}
 		switch p.Account.Type() {
 		case event.AccParty:
 			inst, role := p.Account.Party()
-			add(a.r.Fees, role.String(), p.Currency, p.Amount)
-			add(a.r.PnL, inst.String()+"/"+role.String(), p.Currency, p.Amount)
-		case event.AccProvider: // logs written before issue 13
-			add(a.r.Fees, "wallet", p.Currency, p.Amount)
+			if inst < sim.NumInstitutions && role < sim.NumRoles {
+				a.feeSums[role][p.Currency].add(p.Amount)
+				a.pnl[inst][role][p.Currency].add(p.Amount)
+			}
+		case event.AccProvider:
+			a.feeSums[feeWallet][p.Currency].add(p.Amount)
 		case event.AccSwitch:
-			add(a.r.Fees, "switch", p.Currency, p.Amount)
+			a.feeSums[feeSwitch][p.Currency].add(p.Amount)
 		case event.AccMerchant, event.AccOperator:
 			if p.Currency == e.Currency {
 				credited += p.Amount
 			}
 		}
 	}
+	if !e.Currency.Valid() {
+		return
+	}
 	switch e.Type {
 	case event.PaymentSettled:
 		// The merchant's cost: the price less what it was credited.
 		if d := e.Amount - credited; d != 0 {
-			add(a.r.Fees, "merchant", e.Currency, d)
+			a.feeSums[feeMerchant][e.Currency].add(d)
 		}
 	case event.Withdrawn:
 		// The consumer's cost: what left the wallet less what reached the bank.
@@ -620,9 +654,34 @@ func (a *Auditor) fees(e *event.Event) {
 			}
 		}
 		if d := out - in; d != 0 {
-			add(a.r.Fees, "consumer", e.Currency, d)
+			a.feeSums[feeConsumer][e.Currency].add(d)
 		}
 	}
+}
+
+// feeMaps is Report.Fees and Report.PnL from the sums.
+func (a *Auditor) feeMaps() (fees, pnl map[string]map[string]int64) {
+	fees, pnl = map[string]map[string]int64{}, map[string]map[string]int64{}
+	put := func(m map[string]map[string]int64, key string, byCur *[sim.NumCurrencies]sums) {
+		for c := range byCur {
+			if !byCur[c].set {
+				continue
+			}
+			if m[key] == nil {
+				m[key] = map[string]int64{}
+			}
+			m[key][sim.Currency(c).String()] += byCur[c].v
+		}
+	}
+	for k := range a.feeSums {
+		put(fees, feeKindName(k), &a.feeSums[k])
+	}
+	for inst := range a.pnl {
+		for role := range a.pnl[inst] {
+			put(pnl, sim.Institution(inst).String()+"/"+sim.Role(role).String(), &a.pnl[inst][role])
+		}
+	}
+	return fees, pnl
 }
 
 // Pending is the number of records waiting for Resolve.
@@ -657,6 +716,7 @@ func (a *Auditor) Finish() Report {
 		rec.resolved = true
 	}
 	r := a.r
+	r.Fees, r.PnL = a.feeMaps()
 	a.commanded.each(func(id uint64) {
 		if id >= event.OpenIDBase { // wallet openings: their outcome is WalletOpened
 			return

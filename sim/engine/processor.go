@@ -98,6 +98,7 @@ type processor struct {
 	evCopy  []event.Event // this epoch's events, kept only for Config.OnEvent
 	cur     *input
 	dlq     []kafka.Message // dead letters not yet written (guard.go)
+	spare   [][]input       // emptied epoch inputs, reused (each epoch's grew from nothing)
 
 	stats *Stats
 	hist  *hdrhistogram.Histogram
@@ -315,7 +316,7 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 		}
 		b := p.cmds[c.Epoch]
 		if b == nil {
-			b = &epochInputs{}
+			b = &epochInputs{items: p.takeSpare()}
 			p.cmds[c.Epoch] = b
 		}
 		b.items = append(b.items, in)
@@ -390,7 +391,7 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 		in.offset, in.wallMS, in.saga = m.Offset, m.Time.UnixMilli(), true
 		b := p.sagas[c.Epoch]
 		if b == nil {
-			b = &epochInputs{}
+			b = &epochInputs{items: p.takeSpare()}
 			p.sagas[c.Epoch] = b
 		}
 		b.items = append(b.items, in)
@@ -413,10 +414,14 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 	if b := p.cmds[e]; b != nil {
 		if p.lastGen >= 0 && int64(e) > p.lastGen {
 			p.afterLast(ctx, b.items) // the generator has no epoch e
+		} else if items == nil {
+			items = b.items
 		} else {
 			items = append(items, b.items...)
+			p.putSpare(b.items)
 		}
 	}
+	defer p.putSpare(items)
 	delete(p.sagas, e)
 	delete(p.cmds, e)
 	if !slices.IsSortedFunc(items, func(a, b input) int { return order(&a, &b) }) {
@@ -440,6 +445,26 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 		return err
 	}
 	return p.writeCheckpoint(ctx, e, false)
+}
+
+func (p *processor) takeSpare() []input {
+	if n := len(p.spare); n > 0 {
+		s := p.spare[n-1]
+		p.spare = p.spare[:n-1]
+		return s
+	}
+	return nil
+}
+
+// putSpare keeps an epoch's emptied inputs for a later epoch, a few at
+// most, and none as big as epoch 0's openings (which would stay for the
+// whole run).
+func (p *processor) putSpare(s []input) {
+	if s == nil || cap(s) > 1<<16 || len(p.spare) >= 4 {
+		return
+	}
+	clear(s)
+	p.spare = append(p.spare, s[:0])
 }
 
 // beginEpoch empties the per-epoch output.
