@@ -186,6 +186,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	eng, err := engine.New(engine.Config{
 		Bus: s.cfg.Bus, Topics: cfg.Topics, Partitions: cfg.Partitions, Routes: cfg.Policy,
 		Seed: uint64(cfg.Scenario.Seed), Clock: clock, Logf: cfg.Logf, OnEvent: s.onEvent,
+		Wallets: int64(len(s.pop.Wallets)),
 	})
 	if err != nil {
 		return nil, err

@@ -109,21 +109,48 @@ func (s *liveSource) close() {
 // Epoch implements event.Source.
 func (s *liveSource) Epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	if e == 0 {
-		start := s.clock.StartOf(0)
-		for i, w := range s.pop.Wallets {
-			id := uint64(i + 1)
-			buf = append(buf, event.Command{
-				Type: event.CmdOpenWallet, ID: gen.OpenIDBase + id, Wallet: id, SimTime: start,
-				Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
-				Provider: w.Provider, Region: w.Region, Class: w.Class,
-				// Linked cards as the scenario draws them; no float target:
-				// a top-up over HTTP loads exactly what it asks.
-				Card: w.Card, QuotaUsed: w.QuotaUsed,
-			})
-		}
-		s.last = time.Now()
-		return buf, false
+		buf, _, last := s.EpochPart(0, 0, len(s.pop.Wallets), buf)
+		return buf, last
 	}
+	return s.epoch(e, buf)
+}
+
+// EpochPart implements event.PartSource: the openings of a big
+// population (serve --scale) in parts; live epochs come whole.
+func (s *liveSource) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.Command, int, bool) {
+	if e != 0 {
+		if i > 0 {
+			return buf, -1, false
+		}
+		buf, last := s.epoch(e, buf)
+		return buf, -1, last
+	}
+	start := s.clock.StartOf(0)
+	end := min(i+n, len(s.pop.Wallets))
+	for k := max(i, 0); k < end; k++ {
+		w := s.pop.Wallets[k]
+		id := uint64(k + 1)
+		buf = append(buf, event.Command{
+			Type: event.CmdOpenWallet, ID: gen.OpenIDBase + id, Wallet: id, SimTime: start,
+			Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
+			Provider: w.Provider, Region: w.Region, Class: w.Class,
+			// Linked cards as the scenario draws them; no float target:
+			// a top-up over HTTP loads exactly what it asks.
+			Card: w.Card, QuotaUsed: w.QuotaUsed,
+		})
+	}
+	if end < len(s.pop.Wallets) {
+		return buf, end, false
+	}
+	s.last = time.Now()
+	return buf, -1, false
+}
+
+// Wallets implements event.Sized.
+func (s *liveSource) Wallets() int64 { return int64(len(s.pop.Wallets)) }
+
+// epoch closes live epoch e (> 0).
+func (s *liveSource) epoch(e uint32, buf []event.Command) ([]event.Command, bool) {
 	if e == s.resume && e > 0 {
 		s.last = time.Now()
 		return buf, false

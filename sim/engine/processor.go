@@ -99,6 +99,7 @@ type processor struct {
 	cur     *input
 	dlq     []kafka.Message // dead letters not yet written (guard.go)
 	spare   [][]input       // emptied epoch inputs, reused (each epoch's grew from nothing)
+	in      input           // the input being read (awaitCommands, awaitSagas)
 
 	stats *Stats
 	hist  *hdrhistogram.Histogram
@@ -253,7 +254,10 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 		if err := p.flushIfFull(ctx); err != nil {
 			return err
 		}
-		var in input
+		// The processor's scratch input, not a local: handed on by
+		// pointer, a local escapes, one allocation per command read.
+		in := &p.in
+		*in = input{}
 		if len(m.Value) > event.MaxCommandBytes {
 			p.poison(ctx, m, &p.cmdDL, fmt.Sprintf("record of %d bytes, larger than a command can be (%d)", len(m.Value), event.MaxCommandBytes))
 			continue
@@ -309,7 +313,7 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 				p.stats.Stale++
 				continue
 			}
-			if err := p.streamOpen(ctx, &in); err != nil {
+			if err := p.streamOpen(ctx, in); err != nil {
 				return err
 			}
 			continue
@@ -319,7 +323,7 @@ func (p *processor) awaitCommands(ctx context.Context, e uint32) error {
 			b = &epochInputs{items: p.takeSpare()}
 			p.cmds[c.Epoch] = b
 		}
-		b.items = append(b.items, in)
+		b.items = append(b.items, *in)
 		p.cmdPend.add(c.Epoch, m.Offset)
 	}
 	return nil
@@ -340,7 +344,8 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 		if err := p.flushIfFull(ctx); err != nil {
 			return err
 		}
-		var in input
+		in := &p.in
+		*in = input{}
 		if len(m.Value) > event.MaxCommandBytes {
 			p.poison(ctx, m, &p.trDL, fmt.Sprintf("record of %d bytes, larger than a command can be (%d)", len(m.Value), event.MaxCommandBytes))
 			continue
@@ -394,7 +399,7 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 			b = &epochInputs{items: p.takeSpare()}
 			p.sagas[c.Epoch] = b
 		}
-		b.items = append(b.items, in)
+		b.items = append(b.items, *in)
 		p.trPend.add(c.Epoch, m.Offset)
 	}
 	return nil
