@@ -224,6 +224,7 @@ func (g *Generator) Epoch(e uint32, buf []event.Command) ([]event.Command, bool)
 				Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 				Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
 				Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
+				YearSpent: w.YearSpent, LifeSpent: w.LifeSpent,
 			})
 		}
 		return buf, last
