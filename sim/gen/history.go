@@ -40,7 +40,7 @@ import (
 // counter stops at its limit. The year is
 // the scenario's date's civil year so far (ledger.Clock.Year counts the
 // same days); the wallet's age is uniform since its limits began [A]
-// (cal:assume.wallet-age).
+// (cal:assume.wallet-age), its past payments as cal:assume.wallet-history says.
 //
 // Only scenarios that compress their consumers' days
 // (population.payments_per_day) and rebalance (funding.rebalance) have a
@@ -266,9 +266,14 @@ func b2u(b bool) uint64 {
 	return 0
 }
 
+// capAt bounds a drawn past to [0, limit]: a normal draw over a short past
+// can come out below zero.
 func capAt(v float64, limit int64) int64 {
-	if !(v < float64(limit)) {
+	switch {
+	case !(v < float64(limit)):
 		return limit
+	case v <= 0:
+		return 0
 	}
 	return int64(math.Round(v))
 }
