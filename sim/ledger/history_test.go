@@ -60,7 +60,7 @@ func TestOpeningCountersBind(t *testing.T) {
 			class      sim.Class
 			year, life int64
 		}{
-			{"class I lifetime", sim.CNClass1, 0, 99_000},  // RMB 990 of 1,000
+			{"class I lifetime", sim.CNClass1, 0, 99_000}, // RMB 990 of 1,000
 			{"class II year", sim.CNClass2, 9_999_000, 0}, // RMB 99,990 of 100,000
 		}
 		for _, tc := range cases {
