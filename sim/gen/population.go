@@ -36,6 +36,9 @@ type WalletInfo struct {
 	// before the run, this limit year and over the wallet's life (history):
 	// the yearly and lifetime class limits count them.
 	YearSpent, LifeSpent int64
+	// Enrolled: the holder takes part in WeChat Pay's low-carbon programme
+	// (scenario low_carbon; lowcarbon.go).
+	Enrolled bool
 }
 
 // Currency is the currency the wallet holds (sim.WalletCurrency).
@@ -67,6 +70,8 @@ type Population struct {
 	top      []bool
 	merchBy  [sim.NumRegions]span
 	consBase [sim.NumRegions]uint32
+	// lowCarbon is the scenario's low_carbon.weixin_enrolled (0: none).
+	lowCarbon float64
 }
 
 // Wallet returns wallet id's definition (id from 1).
@@ -323,6 +328,7 @@ func NewPopulation(s *scenario.Compiled) *Population {
 			h.draw(hrng, &p.Wallets[i], h.rate(p, uint32(i+1)))
 		}
 	}
+	p.drawEnrolment(s.Seed, s.LowCarbon.WeixinEnrolled)
 	tiers := regionMap(s.Merchants.Tiers)
 	counts := regionMap(s.Merchants.Count)
 	codes := regionMap(s.Codes)
