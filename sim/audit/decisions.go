@@ -57,7 +57,10 @@ func (a *Auditor) dayOf(t int64) int32 {
 
 func (a *Auditor) yearOf(t int64) int16 {
 	if a.dayMS > 0 {
-		return int16(a.dayOf(t) / 365)
+		// The first limit year began as many holder days before the start
+		// as the start is into its civil year.
+		yd := time.UnixMilli(a.dayStart+8*3600*1000).UTC().YearDay() - 1
+		return int16((int64(a.dayOf(t)) + int64(yd)) / 365)
 	}
 	return simYear(t)
 }
@@ -201,7 +204,9 @@ func simYear(t int64) int16 {
 func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
 	st := a.limitState(id)
 	if e.Type == event.WalletOpened {
-		*st = limitState{class: e.Class}
+		// Spending before the run counts in the day and year of the opening.
+		*st = limitState{class: e.Class, yearSpent: e.YearSpent, lifeSpent: e.LifeSpent,
+			day: a.dayOf(e.SimTime), year: a.yearOf(e.SimTime)}
 		return
 	}
 	if !st.class.Valid() {

@@ -46,6 +46,8 @@ const (
 	evCard
 	evTarget
 	evQuotaUsed
+	evYearSpent
+	evLifeSpent
 )
 
 // Posting fields.
@@ -97,6 +99,8 @@ const (
 	cmRebalance
 	cmTier
 	cmHeldCard
+	cmYearSpent
+	cmLifeSpent
 )
 
 // Decoding errors. ErrVersion is distinct so the engine can dead-letter a
@@ -180,6 +184,8 @@ func AppendEvent(b []byte, e *Event) []byte {
 	b = appendU(b, evCard, uint64(e.Card))
 	b = appendS(b, evTarget, e.Target)
 	b = appendS(b, evQuotaUsed, e.QuotaUsed)
+	b = appendS(b, evYearSpent, e.YearSpent)
+	b = appendS(b, evLifeSpent, e.LifeSpent)
 	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
 		p := &e.Postings[i]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
@@ -295,6 +301,10 @@ func DecodeEvent(b []byte, e *Event) error {
 			e.Target = protowire.DecodeZigZag(v)
 		case evQuotaUsed:
 			e.QuotaUsed = protowire.DecodeZigZag(v)
+		case evYearSpent:
+			e.YearSpent = protowire.DecodeZigZag(v)
+		case evLifeSpent:
+			e.LifeSpent = protowire.DecodeZigZag(v)
 		}
 	}
 	if version != Version {
@@ -408,6 +418,8 @@ func AppendCommand(b []byte, c *Command) []byte {
 	if c.HeldCard {
 		b = appendU(b, cmHeldCard, 1)
 	}
+	b = appendS(b, cmYearSpent, c.YearSpent)
+	b = appendS(b, cmLifeSpent, c.LifeSpent)
 	return b
 }
 
@@ -534,6 +546,10 @@ func DecodeCommand(b []byte, c *Command) error {
 			c.Target = protowire.DecodeZigZag(v)
 		case cmQuotaUsed:
 			c.QuotaUsed = protowire.DecodeZigZag(v)
+		case cmYearSpent:
+			c.YearSpent = protowire.DecodeZigZag(v)
+		case cmLifeSpent:
+			c.LifeSpent = protowire.DecodeZigZag(v)
 		case cmCardFirst:
 			c.CardFirst = v != 0
 		case cmRebalance:

@@ -209,6 +209,12 @@ type Event struct {
 	Card      sim.Card
 	Target    int64
 	QuotaUsed int64
+	// WalletOpened only: what the holder paid from the balance before the
+	// run in the current limit year and over the wallet's life, so the
+	// yearly and lifetime class limits start in the steady state a long
+	// run reaches (sim/gen history) instead of at zero.
+	YearSpent int64
+	LifeSpent int64
 }
 
 // Post appends a leg; it panics only on a programming error (too many legs).
@@ -315,10 +321,12 @@ type Command struct {
 	// sender's code with Alipay) credits this wallet: the money lands in
 	// the receiver's Alipay, not in their WeChat.
 	PayeeSibling uint64
-	// OpenWallet: see Event.Card, Target and QuotaUsed.
+	// OpenWallet: see Event.Card, Target, QuotaUsed, YearSpent and LifeSpent.
 	Card      sim.Card
 	Target    int64
 	QuotaUsed int64
+	YearSpent int64
+	LifeSpent int64
 	// CardFirst (Pay): the consumer chooses the linked card over the
 	// balance for this payment.
 	CardFirst bool

@@ -70,6 +70,9 @@ func (c *Command) Validate() error {
 		if !c.Card.Valid() || c.Target < 0 || c.Target > 1<<48 || c.QuotaUsed < 0 || c.QuotaUsed > 1<<48 {
 			return fmt.Errorf("open %d: card %d, target %d or quota used %d invalid", c.ID, c.Card, c.Target, c.QuotaUsed)
 		}
+		if c.YearSpent < 0 || c.YearSpent > 1<<48 || c.LifeSpent < 0 || c.LifeSpent > 1<<48 {
+			return fmt.Errorf("open %d: spent before the run (year %d, life %d) out of range 0..%d", c.ID, c.YearSpent, c.LifeSpent, int64(1)<<48)
+		}
 		return nil
 	case CmdCredit, CmdCompensate:
 		if !c.HeldCurrency.Valid() || c.HeldAmount <= 0 || c.HeldAmount > MaxHeld {

@@ -246,6 +246,7 @@ func (g *Generator) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.
 			Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 			Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
 			Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
+			YearSpent: w.YearSpent, LifeSpent: w.LifeSpent,
 		})
 	}
 	if end >= len(g.Pop.Wallets) {

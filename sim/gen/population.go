@@ -32,6 +32,13 @@ type WalletInfo struct {
 	// (scenario funding.rebalance; 0: none). Initial is then the balance
 	// the wallet is found at on the scenario's date (warmStart).
 	Target int64
+	// YearSpent and LifeSpent are what the holder paid from the balance
+	// before the run, this limit year and over the wallet's life (history):
+	// the yearly and lifetime class limits count them.
+	YearSpent, LifeSpent int64
+	// Enrolled: the holder takes part in WeChat Pay's low-carbon programme
+	// (scenario low_carbon; lowcarbon.go).
+	Enrolled bool
 }
 
 // Currency is the currency the wallet holds (sim.WalletCurrency).
@@ -63,6 +70,8 @@ type Population struct {
 	top      []bool
 	merchBy  [sim.NumRegions]span
 	consBase [sim.NumRegions]uint32
+	// lowCarbon is the scenario's low_carbon.weixin_enrolled (0: none).
+	lowCarbon float64
 }
 
 // Wallet returns wallet id's definition (id from 1).
@@ -310,6 +319,16 @@ func NewPopulation(s *scenario.Compiled) *Population {
 			}
 		}
 	}
+	// The past the limits count needs each wallet's payment rate, which
+	// needs the holders' first choices: a second pass, on its own stream.
+	if h := newHistory(s, warm); h != nil {
+		h.setProviders(p, pref)
+		hrng := rand.New(rand.NewPCG(uint64(s.Seed), 0x68697374))
+		for i := range p.Wallets {
+			h.draw(hrng, &p.Wallets[i], h.rate(p, uint32(i+1)))
+		}
+	}
+	p.drawEnrolment(s.Seed, s.LowCarbon.WeixinEnrolled)
 	tiers := regionMap(s.Merchants.Tiers)
 	counts := regionMap(s.Merchants.Count)
 	codes := regionMap(s.Codes)
@@ -460,6 +479,9 @@ type warmStart struct {
 	kinds     [sim.NumRegions]weighted
 	amounts   [sim.NumKinds]scenario.Dist
 	cardFirst float64
+	// native is, per region, provider and kind, the share of payments the
+	// wallet's own scheme carries under any policy (history).
+	native [sim.NumRegions][sim.NumProviders][sim.NumKinds]float64
 }
 
 func newWarmStart(s *scenario.Compiled) *warmStart {
@@ -500,6 +522,37 @@ func newWarmStart(s *scenario.Compiled) *warmStart {
 			w.amounts[k] = d
 		}
 	}
+	// Native acceptance: the share of a region's scans (its own merchants
+	// and, cross_border of the time, its destination's) whose code or
+	// scanner shows the provider; transfers to the same provider.
+	shows := func(mix map[string]float64, pr sim.Provider) float64 {
+		own := uint16(1) << pr
+		if pr == sim.Bank || pr == sim.UnionPay {
+			own = 1<<sim.Bank | 1<<sim.UnionPay
+		}
+		var in, t float64
+		for _, name := range scenario.SortedKeys(mix) {
+			m, _ := scenario.ParseCodeSet(name)
+			t += mix[name]
+			if m&own != 0 {
+				in += mix[name]
+			}
+		}
+		if t == 0 {
+			return 0
+		}
+		return in / t
+	}
+	codes, scanners, cross, to := regionMap(s.Codes), regionMap(s.Scanners), regionMap(s.CrossBorder), s.CrossTo()
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		for _, pr := range sim.Providers() {
+			cs := cross[r]
+			n := &w.native[r][pr]
+			n[sim.ScanMPM] = (1-cs)*shows(codes[r], pr) + cs*shows(codes[to[r]], pr)
+			n[sim.ScanCPM] = (1-cs)*shows(scanners[r], pr) + cs*shows(scanners[to[r]], pr)
+			n[sim.P2P], n[sim.RedPacket] = 1, 1
+		}
+	}
 	return w
 }
 
@@ -515,23 +568,10 @@ func (ws *warmStart) balance(r *rand.Rand, w WalletInfo) int64 {
 	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
 	capB := sim.DefaultLimits[w.Class].BalanceCap
 	for step := 0; step < maxWarmSteps && r.Float64() >= ws.p; step++ {
-		k := sim.Kind(kinds.pick(r))
-		var a int64
-		if k == sim.Transit {
-			a = 1000 // about a median fare [A]; transit fares have no amounts entry
-		} else if d := ws.amounts[k]; d.Median > 0 {
-			a = drawMinor(r, d)
-		}
-		if k.IsTransfer() && r.Float64() < 0.5 {
-			if capB == 0 || b+a <= capB {
-				b += a // a transfer received
-			}
-			continue
-		}
-		if card && r.Float64() < ws.cardFirst {
-			continue
-		}
-		if b >= a {
+		switch _, a, out, in := ws.payment(r, kinds, card, capB, b); {
+		case in:
+			b += a // a transfer received
+		case out:
 			b -= a
 		}
 	}

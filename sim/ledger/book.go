@@ -89,10 +89,14 @@ func (c Clock) Day(t int64) int32 {
 	return SimDay(t)
 }
 
-// Year is the limit-counting year of t: 365 holder days when DayMS is set.
+// Year is the limit-counting year of t: 365 holder days when DayMS is set,
+// the first of them starting as many holder days before Start as the
+// scenario's date is into its civil year (YearDay), so a run dated in July
+// starts with half a limit year behind it, as its wallets' year-to-date
+// counters do (sim/gen history).
 func (c Clock) Year(t int64) int16 {
 	if c.DayMS > 0 {
-		return int16(int64(c.Day(t)) / 365)
+		return int16((int64(c.Day(t)) + int64(YearDay(c.Start))) / 365)
 	}
 	return SimYear(t)
 }
@@ -293,6 +297,7 @@ func (b *Book) open(c *event.Command, sink Sink) error {
 	e.Kind = sim.Open
 	e.Provider, e.Region, e.Class, e.Apps = c.Provider, c.Region, c.Class, c.Apps
 	e.Card, e.Target, e.QuotaUsed = c.Card, c.Target, c.QuotaUsed
+	e.YearSpent, e.LifeSpent = c.YearSpent, c.LifeSpent
 	e.Currency = sim.WalletCurrency(c.Provider, c.Region)
 	if c.Amount > 0 {
 		e.Post(event.Acct(event.AccWallet, c.Wallet), c.Amount, e.Currency)

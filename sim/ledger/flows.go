@@ -202,6 +202,14 @@ func (b *Book) topUp(c *event.Command, w *Wallet, r *route.Route, amount int64, 
 		amount = w.Target - w.Balance
 	}
 	lim := &b.limits[w.Class]
+	if c.Rebalance && w.Target > 0 && w.Balance == w.Target && lim.BalanceCap > 0 {
+		// On target, a rebalancing holder loads the amount only up to the
+		// cap [A] (cal:assume.rebalance: holders keep clear of it): in a
+		// long run more capped wallets sit on target (their payments are
+		// rarely accepted), and a load bounced at the cap would make
+		// balance_cap_exceeded grow with the run's length.
+		amount = min(amount, lim.BalanceCap-w.Balance)
+	}
 	// sim.Exceeds: the sum could overflow; MaxBalance bounds every wallet.
 	if sim.Exceeds(w.Balance, amount, lim.BalanceCap) || sim.Exceeds(w.Balance, amount, sim.MaxBalance) {
 		b.decline(c, w, sink, sim.BalanceCapExceeded, false)

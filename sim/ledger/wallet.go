@@ -53,6 +53,12 @@ func SimDay(t int64) int32 { return int32((t + 8*3600*1000) / 86_400_000) }
 // SimYear is the simulated calendar year (China Standard Time) of t.
 func SimYear(t int64) int16 { return int16(time.UnixMilli(t + 8*3600*1000).UTC().Year()) }
 
+// YearDay is how many days of its civil year (China Standard Time) have
+// passed at t: 0 on 1 January.
+func YearDay(t int64) int {
+	return time.UnixMilli(t+8*3600*1000).UTC().YearDay() - 1
+}
+
 // Flag bits on events: recorded so Apply needs nothing but the event.
 const (
 	// FlagStatic marks a payment through a static merchant code.
@@ -79,7 +85,10 @@ func (w *Wallet) ApplyOn(e *event.Event, clk Clock) error {
 			return fmt.Errorf("wallet %d: opened twice", e.Wallet)
 		}
 		*w = Wallet{Provider: e.Provider, Region: e.Region, Currency: sim.WalletCurrency(e.Provider, e.Region), Class: e.Class, Open: true, Apps: e.Apps,
-			Card: e.Card, Target: e.Target, Withdrawn: e.QuotaUsed}
+			Card: e.Card, Target: e.Target, Withdrawn: e.QuotaUsed,
+			// What was spent before the run counts in the day and year the
+			// wallet opens in, so the first payment does not roll it away.
+			YearSpent: e.YearSpent, LifeSpent: e.LifeSpent, Day: clk.Day(e.SimTime), Year: clk.Year(e.SimTime)}
 	} else if !w.Open {
 		return fmt.Errorf("wallet %d: event %d before the wallet was opened", e.Wallet, e.ID)
 	}

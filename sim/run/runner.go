@@ -243,6 +243,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if event.WalletsOf(src) >= bigPopulation && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(bigPopulationGOGC))
 	}
+	// Enrolment is the scenario population's (the same for its every
+	// generator, the calibration collector's included).
+	var lowCarbon *gen.LowCarbon
+	if o.Scenario.LowCarbon.Enabled() {
+		lowCarbon = gen.NewPopulation(o.Scenario).LowCarbon()
+	}
 	eng, err := engine.New(engine.Config{
 		Bus: o.Bus, Topics: o.Topics, Partitions: o.Partitions, Routes: o.Policy,
 		Seed: uint64(o.Scenario.Seed), Clock: clock, Logf: o.Logf, OnEvent: o.OnEvent,
@@ -329,6 +335,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("verify: %w", v.err)
 	}
 	s := build(o, rep, aud, pres, elapsed)
+	s.LowCarbon = lowCarbon
 	s.StreamHashes, s.PolicyCoverage = streams.Summary(), coverage.Build(o.Policy, cover)
 	s.StreamHashes.Log = logLocation(o, brokerKind)
 	if pres != nil && len(pres.Books) == o.Partitions {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/report/coverage"
 )
 
@@ -46,6 +47,9 @@ type Summary struct {
 	// PolicyCoverage counts the policy rules and routes the run exercised.
 	StreamHashes   *audit.StreamHashes `json:"stream_hashes,omitempty"`
 	PolicyCoverage *coverage.Coverage  `json:"policy_coverage,omitempty"`
+	// LowCarbon is the enrolment in WeChat Pay's low-carbon programme,
+	// when the scenario models it (scenario low_carbon).
+	LowCarbon *gen.LowCarbon `json:"low_carbon,omitempty"`
 }
 
 // Payments counts payments.
@@ -196,6 +200,9 @@ func (s *Summary) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "faults\t%d dead letters, %d write retries\n", s.DeadLetters, s.Retries)
 	}
 	fmt.Fprintf(tw, "green energy\t%d Ant Forest points (not CO2); %d from paperless payments (the policy's), %d from rides paid otherwise\n", s.Carbon.Points, s.Carbon.PolicyPoints, s.Carbon.RidesPaidOtherwise)
+	if lc := s.LowCarbon; lc != nil {
+		fmt.Fprintf(tw, "low-carbon\t%d of %d mainland Weixin holders enrolled in WeChat Pay's challenge (uptake only: no points)\n", lc.Enrolled, lc.Holders)
+	}
 	tw.Flush()
 }
 

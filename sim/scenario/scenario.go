@@ -80,6 +80,8 @@ type Scenario struct {
 	Departs []Departure `mapstructure:"departs" json:"departs,omitempty"`
 	// Funding is where wallet payments' money comes from (funding.go).
 	Funding Funding `mapstructure:"funding" json:"funding,omitempty"`
+	// LowCarbon is WeChat Pay's low-carbon programme (lowcarbon.go).
+	LowCarbon LowCarbon `mapstructure:"low_carbon" json:"low_carbon,omitempty"`
 }
 
 // Departure is a source row a scenario does not follow, cited as
@@ -508,6 +510,7 @@ func Compile(s *Scenario) (*Compiled, error) {
 		}
 	}
 	s.Funding.check(bad)
+	s.LowCarbon.check(bad)
 	f := &s.Faults
 	for key, v := range map[string]float64{"faults.produce_error_rate": f.ProduceErrorRate, "faults.fetch_error_rate": f.FetchErrorRate, "faults.commit_error_rate": f.CommitErrorRate} {
 		if !(v >= 0 && v < 1) {

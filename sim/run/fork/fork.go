@@ -133,6 +133,9 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		books[i] = make([]*ledger.Book, c.Partitions)
 		for p := range books[i] {
 			books[i][p] = ledger.NewBook(p, c.Partitions, c.Trunk.Table, nil, seed)
+			// Rebuild on the run's clock: its limits count holder days
+			// (and years) from the scenario's start, not civil ones.
+			books[i][p].SetClock(g.Clock)
 		}
 	}
 	runAud, prefixAud := audit.New(), audit.New()

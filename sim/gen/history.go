@@ -1,0 +1,328 @@
+package gen
+
+import (
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/walletsim/walletsim/sim"
+	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/scenario"
+)
+
+// history draws what each wallet paid from its balance before the run, in
+// the current limit year and over its life, so that the yearly and
+// lifetime class limits start where a long run would find them (issue
+// 13). Started at zero, they bind more the longer a run lasts: over the
+// ~43 consumer-days of 10M quickstart payments class I wallets exhaust
+// their RMB 1,000 lifetime allowance and e-CNY tier-4 wallets their RMB
+// 10,000 a year, and limit_exceeded rose by half between 200k and 10M
+// payments.
+//
+// A wallet's past is its own payments at the run's rate: it makes lambda
+// first-choice payments a holder day (the generator's own draw of region,
+// provider and wallet; fallbacks are left out), each paid from the balance
+// or not exactly as warmStart's burn-in pays them (card first, balance
+// short, transfers received, top-ups back to the float), and only where
+// its own scheme is accepted whatever the policy (walled-garden's
+// acceptance, which every era extends): a scan where the merchant's code
+// (or scanner) shows the wallet's provider, or UnionPay's for bank apps
+// and QuickPass (cal:interop.emvco-2017), a transfer to a wallet of the
+// same provider. What an interoperability policy adds is left out, so
+// that every policy of a compare gets the same population; telco apps,
+// whose only own acceptance is their scanners, are the wallets it
+// undercounts most (about half of what they spend under
+// unionpay-open-2024). The mean and
+// spread of the balance spending per payment come from histSample such
+// payments of a wallet like it (momentKey); over the n payments of its past the wallet spent about
+// n x mean, give or take sqrt(n) x spread (a normal draw: n is hundreds).
+// Spending past a limit would have been declined or paid by card, so a
+// counter stops at its limit. The year is
+// the scenario's date's civil year so far (ledger.Clock.Year counts the
+// same days); the wallet's age is uniform since its limits began [A]
+// (cal:assume.wallet-age), its past payments as cal:assume.wallet-history says.
+//
+// Only scenarios that compress their consumers' days
+// (population.payments_per_day) and rebalance (funding.rebalance) have a
+// holder day to count a past in; others start at zero as before.
+type history struct {
+	ws       *warmStart
+	seed     uint64
+	moments  map[momentKey][2]float64
+	yearDays float64 // holder days of the limit year before the start
+	start    int64
+	perDay   float64 // payments a holder day, all wallets
+	region   [sim.NumRegions]float64
+	prov     [sim.NumRegions][sim.NumProviders]float64
+}
+
+// histSample is how many payments are drawn to estimate the balance
+// spending per payment of a kind of wallet (momentKey): the amounts are
+// heavy-tailed (sigma 1.4), so the mean needs thousands.
+const histSample = 4096
+
+// momentKey is a kind of wallet whose payments spend alike: the float in
+// half-octave bands from RMB 10 to 40,960 (a larger float pays what a
+// smaller one does: the payments it cannot are a few in 10,000); the class
+// by the limits a payment meets (balance cap, per transaction).
+type momentKey struct {
+	region       sim.Region
+	prov         sim.Provider
+	capB, perTxn int64
+	card         bool
+	band         int16
+}
+
+const (
+	minBand = 2 * 10 // log2(RMB 10 in fen) ~ 10
+	maxBand = 2 * 22 // log2(RMB 40,960 in fen) ~ 22
+)
+
+// limitsSince is when a class's yearly or lifetime limits began: wallets
+// are no older [A] (cal:assume.wallet-age).
+func limitsSince(c sim.Class) time.Time {
+	cst := time.FixedZone("CST", 8*3600)
+	switch c {
+	case sim.CNClass1, sim.CNClass2, sim.CNClass3:
+		return time.Date(2016, 7, 1, 0, 0, 0, 0, cst) // cal:limits.account-class
+	case sim.ECNYTier1, sim.ECNYTier2, sim.ECNYTier3, sim.ECNYTier4:
+		return time.Date(2020, 1, 1, 0, 0, 0, 0, cst) // cal:limits.ecny-tiers (2020)
+	case sim.ECNYHK:
+		return time.Date(2024, 5, 1, 0, 0, 0, 0, cst) // cal:limits.ecny-hk (May 2024)
+	case sim.ForeignCard:
+		return time.Date(2024, 1, 1, 0, 0, 0, 0, cst) // cal:fees.foreign-card (2024)
+	}
+	return time.Time{}
+}
+
+func newHistory(s *scenario.Compiled, ws *warmStart) *history {
+	if s.DayMS <= 0 || !s.Funding.Rebalance || s.Rate <= 0 {
+		return nil
+	}
+	h := &history{ws: ws, seed: uint64(s.Seed), moments: map[momentKey][2]float64{}, start: s.StartMS, yearDays: float64(ledger.YearDay(s.StartMS))}
+	h.perDay = s.Rate * float64(s.DayMS) / 1000
+	// Where the generator's payments start (gen.payment): the kind's
+	// region, then the region's preferred provider.
+	norm := func(m map[string]float64) [sim.NumRegions]float64 {
+		var out [sim.NumRegions]float64
+		t := 0.0
+		for _, k := range scenario.SortedKeys(m) {
+			if r, err := sim.ParseRegion(k); err == nil && m[k] > 0 {
+				out[r] += m[k]
+				t += m[k]
+			}
+		}
+		for r := range out {
+			if t > 0 {
+				out[r] /= t
+			}
+		}
+		return out
+	}
+	pay, tr, act := norm(s.PayerRegions), norm(s.Transit.PayerRegions), ActivityByRegion(s)
+	if len(s.Transit.PayerRegions) == 0 {
+		tr = pay
+	}
+	total := 0.0
+	for i, k := range s.Kinds {
+		w := pay
+		switch k {
+		case sim.Transit:
+			w = tr
+		case sim.TopUp:
+			w = act
+		}
+		for r := range h.region {
+			h.region[r] += s.KindShare[i] * w[r]
+		}
+		total += s.KindShare[i]
+	}
+	for r := range h.region {
+		if total > 0 {
+			h.region[r] /= total
+		}
+	}
+	return h
+}
+
+// setProviders records the generator's provider weights per region (only
+// providers with wallets there, as gen.New builds them).
+func (h *history) setProviders(p *Population, pref [sim.NumRegions]map[string]float64) {
+	for r := sim.Region(1); r < sim.NumRegions; r++ {
+		t := 0.0
+		for _, pr := range sim.Providers() {
+			if _, n := p.WalletsOf(r, pr); n > 0 {
+				w := pref[r][pr.String()]
+				if len(pref[r]) == 0 {
+					w = float64(n)
+				}
+				h.prov[r][pr] = w
+				t += w
+			}
+		}
+		for pr := range h.prov[r] {
+			if t > 0 {
+				h.prov[r][pr] /= t
+			}
+		}
+	}
+}
+
+// rate is wallet id's payments a holder day: as the holder's first choice,
+// or as a fallback behind it (fallbackShare of what the first pays).
+func (h *history) rate(p *Population, id uint32) float64 {
+	if l := h.firstRate(p, id); l > 0 {
+		return l
+	}
+	if first := p.Holdings[p.Wallets[id-1].Consumer][0]; first != 0 && first != id {
+		return fallbackShare * h.firstRate(p, first)
+	}
+	return 0
+}
+
+// fallbackShare is what a consumer's other wallets pay for every payment
+// their first choice makes [A] (cal:assume.wallet-history): quickstart's
+// second Alipay and Weixin wallets spent 0.13 of what first ones did under
+// unionpay-open-2024; less under closed eras.
+const fallbackShare = 0.1
+
+// firstRate is wallet id's first-choice payments a holder day.
+func (h *history) firstRate(p *Population, id uint32) float64 {
+	w := p.Wallets[id-1]
+	share := h.region[w.Region] * h.prov[w.Region][w.Provider]
+	if top := p.topOf[w.Region][w.Provider]; len(top) > 0 {
+		if !p.top[id] {
+			return 0
+		}
+		return h.perDay * share / float64(len(top))
+	}
+	_, n := p.WalletsOf(w.Region, w.Provider)
+	return h.perDay * share / float64(max(n, 1))
+}
+
+// draw sets w's YearSpent and LifeSpent.
+func (h *history) draw(r *rand.Rand, w *WalletInfo, lambda float64) {
+	lim := sim.DefaultLimits[w.Class]
+	if lim.PerYear == 0 && lim.Lifetime == 0 {
+		return
+	}
+	since := limitsSince(w.Class)
+	if since.IsZero() {
+		return
+	}
+	maxAge := float64(h.start-since.UnixMilli()) / 86_400_000
+	// The same draws whatever the rate, so the stream does not depend on it.
+	age := r.Float64() * max(maxAge, 0)
+	zy, zl := r.NormFloat64(), r.NormFloat64()
+	if lambda <= 0 {
+		return
+	}
+	m := h.moment(*w)
+	past := func(days float64, z float64) float64 {
+		n := lambda * days
+		return n*m[0] + math.Sqrt(n)*m[1]*z
+	}
+	if lim.PerYear > 0 {
+		w.YearSpent = capAt(past(min(age, h.yearDays), zy), lim.PerYear)
+	}
+	if lim.Lifetime > 0 {
+		w.LifeSpent = capAt(past(age, zl), lim.Lifetime)
+	}
+}
+
+// moment is the mean and standard deviation of the balance spending per
+// payment of wallets like w, from their own stream (so the order wallets
+// ask in does not matter).
+func (h *history) moment(w WalletInfo) [2]float64 {
+	band := int16(math.Floor(2 * math.Log2(max(float64(w.Target), 1))))
+	band = min(max(band, minBand), maxBand)
+	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	lim := sim.DefaultLimits[w.Class]
+	k := momentKey{region: w.Region, prov: w.Provider, capB: lim.BalanceCap, perTxn: lim.PerTxn, card: card, band: band}
+	if m, ok := h.moments[k]; ok {
+		return m
+	}
+	like := WalletInfo{Region: w.Region, Class: w.Class, Provider: w.Provider, Target: int64(math.Exp2((float64(band) + 0.5) / 2))}
+	if card {
+		like.Card = sim.CardDebit
+	}
+	// The stream is the key's, so the order wallets ask in does not matter.
+	r := rand.New(rand.NewPCG(h.seed^uint64(k.capB)<<20^uint64(k.perTxn), 0x686d<<40|uint64(k.prov)<<32|uint64(k.region)<<24|uint64(uint16(band))<<1|b2u(card)))
+	var s, s2 float64
+	h.ws.spent(r, like, histSample, &h.ws.native[w.Region][w.Provider], func(a int64) {
+		x := float64(a)
+		s, s2 = s+x, s2+x*x
+	})
+	mean := s / histSample
+	m := [2]float64{mean, math.Sqrt(max(s2/histSample-mean*mean, 0))}
+	h.moments[k] = m
+	return m
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// capAt bounds a drawn past to [0, limit]: a normal draw over a short past
+// can come out below zero.
+func capAt(v float64, limit int64) int64 {
+	switch {
+	case !(v < float64(limit)):
+		return limit
+	case v <= 0:
+		return 0
+	}
+	return int64(math.Round(v))
+}
+
+// spent hands each of n payments of w its balance spending (0 when the
+// balance does not pay it), starting at its float: warmStart's step, with
+// the top-ups that bring the balance back to it.
+func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.NumKinds]float64, each func(int64)) {
+	b := w.Target
+	kinds := &ws.kinds[w.Region]
+	if len(kinds.idx) == 0 {
+		return
+	}
+	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	capB := sim.DefaultLimits[w.Class].BalanceCap
+	perTxn := sim.DefaultLimits[w.Class].PerTxn
+	for i := 0; i < n; i++ {
+		if r.Float64() < ws.p {
+			b = w.Target
+			each(0)
+			continue
+		}
+		k, a, out, in := ws.payment(r, kinds, card, capB, b)
+		switch {
+		case in:
+			b += a
+		case out && (perTxn == 0 || a <= perTxn) && r.Float64() < accepted[k]:
+			b -= a
+			each(a)
+			continue
+		}
+		each(0)
+	}
+}
+
+// payment draws one of warmStart's payment steps at balance b: its amount,
+// whether the balance pays it, or whether it is a transfer received.
+func (ws *warmStart) payment(r *rand.Rand, kinds *weighted, card bool, capB, b int64) (k sim.Kind, a int64, fromBalance, received bool) {
+	k = sim.Kind(kinds.pick(r))
+	if k == sim.Transit {
+		a = 1000 // about a median fare [A]; transit fares have no amounts entry
+	} else if d := ws.amounts[k]; d.Median > 0 {
+		a = drawMinor(r, d)
+	}
+	if k.IsTransfer() && r.Float64() < 0.5 {
+		return k, a, false, capB == 0 || b+a <= capB
+	}
+	if card && r.Float64() < ws.cardFirst {
+		return k, a, false, false
+	}
+	return k, a, b >= a, false
+}
