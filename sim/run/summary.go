@@ -3,6 +3,7 @@ package run
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/walletsim/walletsim/sim/bus/faults"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,6 +47,8 @@ type Summary struct {
 	// PolicyCoverage counts the policy rules and routes the run exercised.
 	StreamHashes   *audit.StreamHashes `json:"stream_hashes,omitempty"`
 	PolicyCoverage *coverage.Coverage  `json:"policy_coverage,omitempty"`
+	// Faults is what the scenario's faults key injected (Options.Faults).
+	Faults *faults.Report `json:"faults,omitempty"`
 }
 
 // Payments counts payments.
