@@ -104,32 +104,3 @@ func digestPointer(w io.Writer, rep *gate.Report, results, baselines []string) {
 	fmt.Fprintf(w, "digest differs: baseline (A) %s against result (B) %s\n", baselines[0], results[0])
 	d.WritePointer(w)
 }
-
-// sameDigestCheck is --same-digest: the result's events.digest must equal
-// the baseline's (the determinism gate: same scenario, seed and policy,
-// same events).
-func sameDigestCheck(results, baselines []*gate.Document) (gate.Check, error) {
-	c := gate.Check{Kind: gate.KindBaseline, Name: "events.digest unchanged", Metric: "events.digest", Limit: "== baseline", Source: "--same-digest"}
-	if len(results) == 0 || len(baselines) == 0 {
-		return c, fmt.Errorf("--same-digest needs a RESULT and a --baseline")
-	}
-	p, _ := gate.ParsePath("events.digest")
-	base, err := baselines[0].Lookup(p)
-	if err != nil {
-		return c, err
-	}
-	c.Baseline, c.Pass = base, true
-	for _, d := range results {
-		now, err := d.Lookup(p)
-		if err != nil {
-			return c, err
-		}
-		c.Now = now
-		if now != base {
-			c.Pass = false
-			c.Message = fmt.Sprintf("%s: digest %v, baseline %s has %v: the events changed", d.Name, now, baselines[0].Name, base)
-			break
-		}
-	}
-	return c, nil
-}
