@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -172,45 +171,43 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 
 	// The attacked server: a running one, the API in-process, or no-op.
 	target := f.target
-	var srv *api.Server
-	var hs *http.Server
-	if target == "" {
+	var srv *api.HTTPServer
+	if target == "" && f.noop {
+		url, stopNoop, err := loadtest.ServeNoop()
+		if err != nil {
+			return err
+		}
+		defer stopNoop()
+		target = url
+	} else if target == "" {
+		cfg, err := f.api.config(name)
+		if err != nil {
+			return err
+		}
+		cfg.Token = "" // in-process: nobody else can reach it
+		sc = cfg.Scenario
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		target = "http://" + ln.Addr().String()
-		if f.noop {
-			hs = &http.Server{Handler: loadtest.NoopHandler(), ReadHeaderTimeout: 5 * time.Second}
-			go hs.Serve(ln)
-			defer hs.Close()
-		} else {
-			cfg, err := f.api.config(name)
-			if err != nil {
-				ln.Close()
-				return err
+		if srv, err = api.Listen(ctx, cfg, ln, nil); err != nil {
+			return err
+		}
+		defer func() {
+			if srv != nil {
+				srv.Close()
 			}
-			cfg.Token = "" // in-process: nobody else can reach it
-			sc = cfg.Scenario
-			if srv, hs, err = startAPI(ctx, cfg, ln); err != nil {
-				return err
-			}
-			defer func() {
-				if srv != nil {
-					hs.Close()
-					srv.Close(context.Background())
-				}
-			}()
-			if !f.quiet {
-				fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
-			}
-			select {
-			case <-srv.Ready():
-			case <-srv.Done():
-				return fmt.Errorf("in-process server stopped: %v", srv.Err())
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		}()
+		if !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
+		}
+		select {
+		case <-srv.Ready():
+		case <-srv.Done():
+			return fmt.Errorf("in-process server stopped: %v", srv.Err())
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	} else if f.noop {
 		return cli.Usagef("--noop and --target exclude each other")
@@ -234,7 +231,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		opts.OnResult = m.ObserveHTTP
 	}
 	if f.findMax {
-		return findMax(ctx, cmd, f, opts, rate, srv, hs)
+		return findMax(ctx, cmd, f, opts, rate, srv)
 	}
 	if !f.quiet {
 		opts.Progress = cmd.ErrOrStderr()
@@ -245,7 +242,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		return err
 	}
 	if srv != nil {
-		fin, err := stopAPI(srv, hs)
+		fin, err := srv.Close()
 		srv = nil
 		if err != nil {
 			return fmt.Errorf("after the attack: %w", err)
@@ -283,22 +280,20 @@ func writeAttackFiles(w interface{ Write([]byte) (int, error) }, rep *loadtest.R
 
 // findMax runs the rate search of docs/PERFORMANCE.md: the API and a no-op
 // handler under the same attacker, alternating at every rate.
-func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Config, rate float64, srv *api.Server, hs *http.Server) error {
+func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Config, rate float64, srv *api.HTTPServer) error {
 	if f.step <= 1 || f.maxP99 <= 0 {
 		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	noop, stopNoop, err := loadtest.ServeNoop()
 	if err != nil {
 		return err
 	}
-	noop := &http.Server{Handler: loadtest.NoopHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go noop.Serve(ln)
-	defer noop.Close()
+	defer stopNoop()
 	name := "api"
 	if f.api.async {
 		name = "api (async)"
 	}
-	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: "http://" + ln.Addr().String()}}
+	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: noop}}
 	fmt.Fprintf(cmd.OutOrStdout(), "rate search: %s per step from %.0f/s, x%.2f, p99 under %s\n", opts.Shape.Duration, rate, f.step, f.maxP99)
 	res, err := loadtest.Search(ctx, loadtest.SearchConfig{
 		Attack: opts, Targets: targets, Start: rate, Factor: f.step, Limit: f.maxRate, MaxP99: f.maxP99,
@@ -308,11 +303,12 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 		return err
 	}
 	if srv != nil {
-		fin, err := stopAPI(srv, hs)
+		fin, err := srv.Close()
+		srv = nil
 		if err != nil {
 			return fmt.Errorf("after the search: %w", err)
 		}
-		writeAudit(cmd.OutOrStdout(), fin)
+		fin.WriteText(cmd.OutOrStdout())
 		if !fin.Audit.OK() {
 			return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after the search")}
 		}

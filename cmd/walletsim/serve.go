@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -164,7 +162,8 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 		return err
 	}
 	defer stopMetrics()
-	api, hs, err := startAPI(ctx, cfg, ln, func(h http.Handler) http.Handler { return observeHTTP(h, m) })
+	lessGC()
+	api, err := api.Listen(ctx, cfg, ln, m.Middleware)
 	if err != nil {
 		return err
 	}
@@ -184,11 +183,11 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 	case <-api.Done():
 	}
 	fmt.Fprintln(out, "walletsim serve: draining")
-	fin, err := stopAPI(api, hs)
+	fin, err := api.Close()
 	if err != nil {
 		return err
 	}
-	writeAudit(out, fin)
+	fin.WriteText(out)
 	if !fin.Audit.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after serve")}
 	}
@@ -206,51 +205,4 @@ func lessGC() {
 		debug.SetGCPercent(1000)
 		debug.SetMemoryLimit(4 << 30)
 	}
-}
-
-// startAPI starts the engine and an HTTP server on ln, its handler
-// wrapped by wrap (metrics) if given.
-func startAPI(ctx context.Context, cfg api.Config, ln net.Listener, wrap ...func(http.Handler) http.Handler) (*api.Server, *http.Server, error) {
-	lessGC()
-	api, err := api.Start(ctx, cfg)
-	if err != nil {
-		ln.Close()
-		return nil, nil, err
-	}
-	hs := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.SyncTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
-	}
-	for _, w := range wrap {
-		hs.Handler = w(hs.Handler)
-	}
-	go hs.Serve(ln)
-	return api, hs, nil
-}
-
-// stopAPI stops the HTTP server (waiting for handlers, which wait for
-// their outcomes), then drains the engine and audits the log.
-func stopAPI(api *api.Server, hs *http.Server) (*api.Final, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := hs.Shutdown(ctx); err != nil {
-		hs.Close()
-	}
-	return api.Close(ctx)
-}
-
-func writeAudit(w io.Writer, fin *api.Final) {
-	r := fin.Audit
-	verdict := "OK"
-	if !r.OK() {
-		verdict = "VIOLATED"
-	}
-	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log; %d by earlier sessions)\n", fin.Accepted, r.Succeeded, r.Declined, fin.Restored)
-	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
-		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
 }

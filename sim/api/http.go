@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// HTTPServer is the API served over HTTP: the engine (Server) and the HTTP
+// server on its listener, started and stopped together.
+type HTTPServer struct {
+	*Server
+	hs     *http.Server
+	served chan struct{} // closes when the HTTP server's Serve returns
+}
+
+// Listen starts the engine (Start) and serves its handler on ln, wrapped by
+// wrap (metrics) when given, until Close. ln is closed on error.
+func Listen(ctx context.Context, cfg Config, ln net.Listener, wrap func(http.Handler) http.Handler) (*HTTPServer, error) {
+	s, err := Start(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	h := &HTTPServer{Server: s, served: make(chan struct{}), hs: &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      s.cfg.SyncTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+	}}
+	if wrap != nil {
+		h.hs.Handler = wrap(h.hs.Handler)
+	}
+	go func() {
+		defer close(h.served)
+		_ = h.hs.Serve(ln) // ErrServerClosed after Close
+	}()
+	return h, nil
+}
+
+// Close stops the HTTP server (waiting for handlers, which wait for their
+// outcomes), then drains the engine and audits the log.
+func (h *HTTPServer) Close() (*Final, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := h.hs.Shutdown(ctx); err != nil {
+		h.hs.Close()
+	}
+	<-h.served
+	return h.Server.Close(ctx)
+}
+
+// WriteText prints what the log holds after a session and the verdict.
+func (f *Final) WriteText(w io.Writer) {
+	r := f.Audit
+	verdict := "OK"
+	if !r.OK() {
+		verdict = "VIOLATED"
+	}
+	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log; %d by earlier sessions)\n", f.Accepted, r.Succeeded, r.Declined, f.Restored)
+	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
+		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
+}
