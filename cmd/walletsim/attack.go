@@ -21,8 +21,6 @@ import (
 	"github.com/walletsim/walletsim/sim/metrics"
 )
 
-func init() { rootCmd.AddCommand(newAttackCmd()) }
-
 type attackFlags struct {
 	api          apiFlags
 	target       string

@@ -16,8 +16,6 @@ import (
 	"github.com/walletsim/walletsim/sim/run"
 )
 
-func init() { rootCmd.AddCommand(newBenchCmd()) }
-
 func newBenchCmd() *cobra.Command {
 	var sf scenarioFlags
 	var ceilingN int64

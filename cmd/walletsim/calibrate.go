@@ -12,8 +12,6 @@ import (
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
-func init() { rootCmd.AddCommand(newCalibrateCmd()) }
-
 func newCalibrateCmd() *cobra.Command {
 	var sf scenarioFlags
 	var seeds int

@@ -26,8 +26,6 @@ type chaosFlags struct {
 	quiet      bool
 }
 
-func init() { rootCmd.AddCommand(newChaosCmd()) }
-
 func newChaosCmd() *cobra.Command {
 	f := &chaosFlags{}
 	cmd := &cobra.Command{

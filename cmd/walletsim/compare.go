@@ -23,8 +23,6 @@ type compareFlags struct {
 	issue16  compareExtra
 }
 
-func init() { rootCmd.AddCommand(newCompareCmd()) }
-
 func newCompareCmd() *cobra.Command {
 	f := &compareFlags{}
 	cmd := &cobra.Command{

@@ -20,8 +20,6 @@ type diffFlags struct {
 	noLogs       bool
 }
 
-func init() { rootCmd.AddCommand(newDiffCmd()) }
-
 func newDiffCmd() *cobra.Command {
 	f := &diffFlags{}
 	cmd := &cobra.Command{

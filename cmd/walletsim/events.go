@@ -14,10 +14,10 @@ import (
 	"github.com/walletsim/walletsim/sim/event"
 )
 
-func init() {
+func newEventsCmd() *cobra.Command {
 	events := &cobra.Command{Use: "events", Short: "Inspect the event log"}
 	events.AddCommand(newEventsTailCmd())
-	rootCmd.AddCommand(events)
+	return events
 }
 
 // eventJSON is an event as people and jq read it.

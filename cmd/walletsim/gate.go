@@ -15,8 +15,6 @@ import (
 	"github.com/walletsim/walletsim/loadtest/gate"
 )
 
-func init() { rootCmd.AddCommand(newGateCmd(runOnce)) }
-
 // runOnce is gate --repeat's run: run.Once, bad input exit 2.
 func runOnce(ctx context.Context, name string, seed int64, outDir string) (string, error) {
 	p, err := run.Once(ctx, name, seed, outDir)

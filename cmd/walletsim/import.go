@@ -12,8 +12,6 @@ import (
 	"github.com/walletsim/walletsim/sim/trace/paysim"
 )
 
-func init() { rootCmd.AddCommand(newImportCmd()) }
-
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import",

@@ -1,6 +1,6 @@
 // Command walletsim is an event-sourced wallet simulator and load tester for
 // the mobile-wallet world of mainland China, Hong Kong and the Greater Bay
-// Area. Each subcommand lives in its own file and registers itself on root.
+// Area. Each subcommand lives in its own file; newRootCmd assembles them.
 package main
 
 import (
@@ -14,39 +14,48 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 )
 
-var rootCmd = &cobra.Command{
-	Use:           "walletsim",
-	Short:         "Event-sourced wallet simulator and load tester on Kafka",
-	SilenceUsage:  true,
-	SilenceErrors: true,
-}
+// profiles are the root's --cpuprofile and --memprofile.
+type profiles struct{ cpu, mem string }
 
-var cpuProfile, memProfile string
-
-func init() {
+// newRootCmd builds the whole command tree, fresh each call, so tests
+// build their own and nothing is left over from an earlier Execute.
+func newRootCmd() (*cobra.Command, *profiles) {
+	root := &cobra.Command{
+		Use:           "walletsim",
+		Short:         "Event-sourced wallet simulator and load tester on Kafka",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	prof := &profiles{}
 	// Flag parse errors are the caller's mistake: exit 2, not 1.
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
-	pf := rootCmd.PersistentFlags()
-	pf.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file (go tool pprof)")
-	pf.StringVar(&memProfile, "memprofile", "", "write a heap profile to this file at exit")
-	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if cpuProfile == "" {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return cli.Usage(err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile to this file (go tool pprof)")
+	pf.StringVar(&prof.mem, "memprofile", "", "write a heap profile to this file at exit")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if prof.cpu == "" {
 			return nil
 		}
-		f, err := os.Create(cpuProfile)
+		f, err := os.Create(prof.cpu)
 		if err != nil {
 			return cli.Usage(err)
 		}
 		return pprof.StartCPUProfile(f)
 	}
+	root.AddCommand(
+		newAttackCmd(), newBenchCmd(), newBrokerCmd(), newCalibrateCmd(), newChaosCmd(), newCompareCmd(),
+		newDeadLettersCmd(), newDiffCmd(), newEventsCmd(), newGateCmd(runOnce), newImportCmd(), newReplayCmd(),
+		newReportCmd(), newRunCmd(), newServeCmd(), newVerifyCmd(), newWorkerCmd(),
+	)
+	return root, prof
 }
 
-func stopProfiles() {
-	if cpuProfile != "" {
+func (p *profiles) stop() {
+	if p.cpu != "" {
 		pprof.StopCPUProfile()
 	}
-	if memProfile != "" {
-		if f, err := os.Create(memProfile); err == nil {
+	if p.mem != "" {
+		if f, err := os.Create(p.mem); err == nil {
 			_ = pprof.WriteHeapProfile(f)
 			f.Close()
 		}
@@ -54,8 +63,9 @@ func stopProfiles() {
 }
 
 func main() {
-	err := rootCmd.Execute()
-	stopProfiles()
+	root, prof := newRootCmd()
+	err := root.Execute()
+	prof.stop()
 	code := cli.Code(err)
 	if err != nil {
 		// cobra reports unknown commands and bad arg counts as plain errors.

@@ -12,8 +12,6 @@ import (
 	"github.com/walletsim/walletsim/sim/engine/replay"
 )
 
-func init() { rootCmd.AddCommand(newReplayCmd()) }
-
 func newReplayCmd() *cobra.Command {
 	var bf busFlags
 	var snapDir, expect, expectState string

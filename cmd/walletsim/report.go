@@ -6,8 +6,6 @@ import (
 	"github.com/walletsim/walletsim/loadtest"
 )
 
-func init() { rootCmd.AddCommand(newReportCmd()) }
-
 func newReportCmd() *cobra.Command {
 	var out string
 	var minSuccess float64

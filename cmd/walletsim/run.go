@@ -61,8 +61,6 @@ func (m *calMode) Set(v string) error {
 	return nil
 }
 
-func init() { rootCmd.AddCommand(newRunCmd()) }
-
 func newRunCmd() *cobra.Command {
 	f := &runFlags{cal: "summary"}
 	cmd := &cobra.Command{

@@ -19,8 +19,6 @@ import (
 	"github.com/walletsim/walletsim/sim/metrics"
 )
 
-func init() { rootCmd.AddCommand(newServeCmd()) }
-
 // apiFlags configure the API server; attack reuses them for its
 // in-process server.
 type apiFlags struct {

@@ -13,8 +13,6 @@ import (
 	"github.com/walletsim/walletsim/sim/engine"
 )
 
-func init() { rootCmd.AddCommand(newVerifyCmd()) }
-
 func newVerifyCmd() *cobra.Command {
 	var bf busFlags
 	var asJSON bool

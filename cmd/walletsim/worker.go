@@ -26,8 +26,6 @@ type workerFlags struct {
 	idlePoll    time.Duration
 }
 
-func init() { rootCmd.AddCommand(newWorkerCmd()) }
-
 func newWorkerCmd() *cobra.Command {
 	f := &workerFlags{}
 	cmd := &cobra.Command{
