@@ -41,26 +41,15 @@ func identityUsage(err error) error {
 	return err
 }
 
-// checkLogIdentity is verify's and replay's check: the log's recorded
-// identity (none on logs older than the identity topic: no check) against
-// what this process knows of it, the partition count of the events topic
-// and this binary's version. It names the run on w.
+// checkLogIdentity is verify's and replay's check of the log's recorded
+// identity (engine.CheckLog); it names the run on w.
 func checkLogIdentity(ctx context.Context, cfg bus.Config, topics bus.Topics, w io.Writer) error {
-	admin, err := bus.NewClient(cfg)
-	if err != nil {
-		return err
-	}
-	parts, err := admin.Partitions(ctx, topics.Events)
-	if err != nil {
-		return err
-	}
-	have, ok, err := engine.CheckIdentity(ctx, cfg, topics, engine.Identity{Partitions: parts, Version: manifest.BuildVersion()})
+	have, ok, err := engine.CheckLog(ctx, cfg, topics, manifest.BuildVersion())
 	if err != nil {
 		return identityUsage(err)
 	}
 	if ok {
-		fmt.Fprintf(w, "run identity: seed %d, policy %s, %d partitions, %d payments, epoch %d ms, scenario sha256 %.12s, walletsim %s\n",
-			have.Seed, have.Policy, have.Partitions, have.Payments, have.EpochMS, have.ScenarioSHA256, have.Version)
+		fmt.Fprintln(w, "run identity:", have)
 	}
 	return nil
 }
