@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/walletsim/walletsim/sim/run"
 
 	"context"
@@ -18,11 +16,7 @@ import (
 // runOnce is gate --repeat's run: run.Once, bad input exit 2.
 func runOnce(ctx context.Context, name string, seed int64, outDir string) (string, error) {
 	p, err := run.Once(ctx, name, seed, outDir)
-	var ie *run.InputError
-	if errors.As(err, &ie) {
-		return "", cli.Usage(err)
-	}
-	return p, err
+	return p, usageOf(err)
 }
 
 type gateFlags struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -35,6 +36,16 @@ func runIdentity(data []byte, sc *scenario.Compiled, policy string) engine.Ident
 // the flags given do not match the log, nothing at runtime failed.
 func identityUsage(err error) error {
 	var ie *engine.IdentityError
+	if errors.As(err, &ie) {
+		return cli.Usage(err)
+	}
+	return err
+}
+
+// usageOf makes a library's bad-input error (*run.InputError) a usage
+// error (exit 2).
+func usageOf(err error) error {
+	var ie *run.InputError
 	if errors.As(err, &ie) {
 		return cli.Usage(err)
 	}
