@@ -66,3 +66,16 @@ func (f *Final) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
 		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
 }
+
+// WaitReady waits until the population's wallets are open; an engine
+// that stops first, or ctx ending, is an error.
+func (h *HTTPServer) WaitReady(ctx context.Context) error {
+	select {
+	case <-h.Ready():
+		return nil
+	case <-h.Done():
+		return fmt.Errorf("in-process server stopped: %v", h.Err())
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
