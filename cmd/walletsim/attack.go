@@ -85,7 +85,7 @@ attack.abort_on) stop the attack early when a threshold holds, naming it
 	fs.Float64Var(&f.search.Factor, "step", 1.25, "with --find-max: rate factor between steps")
 	fs.Float64Var(&f.search.Limit, "max-rate", 200_000, "with --find-max: highest rate tried")
 	fs.IntVar(&f.search.Retries, "retries", 2, "with --find-max: tries of a failed rate before a target stops")
-	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
+	fs.StringVar(&f.api.cfg.Token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (results by status code, client latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	f.api.register(fs, false)
 	fs.StringVar(&f.template, "template", "", "YAML template mapping payments to the target's requests and answers to outcomes (docs/templates.md); a file, a shipped name (walletsim.yaml, walletsim-async.yaml) or builtin (default: walletsim.yaml)")
@@ -135,10 +135,10 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if f.minSuccess < 0 || f.minSuccess > 1 {
 		return cli.Usagef("--min-success %v: want 0-1", f.minSuccess)
 	}
-	if f.api.token == "" {
-		f.api.token = os.Getenv("WALLETSIM_TOKEN")
+	if f.api.cfg.Token == "" {
+		f.api.cfg.Token = os.Getenv("WALLETSIM_TOKEN")
 	}
-	opts.Token = f.api.token
+	opts.Token = f.api.cfg.Token
 	if err := opts.Validate(); err != nil {
 		return cli.Usage(err)
 	}
@@ -244,7 +244,7 @@ func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadt
 		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
 	}
 	name := "api"
-	if f.api.async {
+	if f.api.cfg.Async {
 		name = "api (async)"
 	}
 	c.Attack, c.Start, c.StepDuration, c.Log = opts, rate, opts.Shape.Duration, cmd.OutOrStdout()
