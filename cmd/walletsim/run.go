@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/internal/manifest"
-	"github.com/walletsim/walletsim/sim/bus/faults"
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/metrics"
 	"github.com/walletsim/walletsim/sim/run"
@@ -139,10 +137,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	// A scenario's faults: key injects broker faults into the embedded
 	// broker and network faults through a proxy (package faults, netfault).
-	if opts.Faults, err = faults.FromScenario(s.Faults, s.Seed); err != nil {
-		return cli.Usage(err)
-	}
-	if opts.NetFaults, err = run.NetPlan(s.Faults, s.Seed, opts.Topics.Events); err != nil {
+	if opts.Faults, opts.NetFaults, err = run.ScenarioFaults(sc, opts.Topics.Events); err != nil {
 		return cli.Usage(err)
 	}
 	if opts.Faults.Enabled() && len(bus.Brokers) > 0 {
@@ -186,24 +181,19 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 			fmt.Fprintln(w, "wrote", p)
 		}
 	}
-	if err := f.writeCalibration(w, res); err != nil {
+	if cal, err := res.Calibration(); err != nil {
 		return err
+	} else if cal != nil {
+		if err := cal.Write(w, f.out, f.cal == "table"); err != nil {
+			return err
+		}
 	}
 	if f.coverage && sum.PolicyCoverage != nil {
 		if err := sum.PolicyCoverage.WriteTable(w); err != nil {
 			return err
 		}
 	}
-	if px != nil {
-		fmt.Fprintf(w, "network faults: %d connections reset, %d produce responses lost; %d events redelivered (skipped by the audit)\n",
-			px.Resets(), px.Lost(), sum.Events.Redelivered)
-	}
-	if rep := res.Faults; rep != nil {
-		// Fetch errors mostly do not show in retries: kafka-go's reader
-		// reconnects after NOT_LEADER_OR_FOLLOWER by itself.
-		fmt.Fprintf(w, "faults: injected %d produce, %d fetch, %d commit errors, %d delayed requests, %d broker restarts; %d requests retried by the engine (the reader absorbs fetch errors by reconnecting)\n",
-			rep.ProduceErrors, rep.FetchErrors, rep.CommitErrors, rep.DelayedRequests, rep.Restarts, sum.Retries)
-	}
+	res.WriteFaults(w, px)
 	if m != nil {
 		m.ObserveSummary(sum)
 		if f.metricsHold > 0 {
@@ -250,16 +240,11 @@ func (f *runFlags) startMetrics(cmd *cobra.Command, o *run.Options) (*metrics.Me
 	if f.metricsHold < 0 {
 		return nil, nil, cli.Usagef("--metrics-hold: must not be negative, got %s", f.metricsHold)
 	}
-	reg := metrics.NewRegistry()
-	m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
-	if err != nil {
-		return nil, nil, err
-	}
 	// The server outlives the command's signal context on purpose: it
 	// closes after --metrics-hold.
-	srv, err := metrics.Serve(context.Background(), f.metricsAddr, reg)
+	m, srv, err := metrics.Listen(context.Background(), f.metricsAddr, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
 	if err != nil {
-		return nil, nil, cli.Usage(fmt.Errorf("--metrics-addr: %w", err))
+		return nil, nil, cli.Usage(err)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "metrics: serving %s\n", srv.URL())
 	o.Observer = m
@@ -285,15 +270,7 @@ func (f *runFlags) traceSource(cmd *cobra.Command, o *run.Options) error {
 			return cli.Usagef("--%s does not apply to --trace: the trace decides the wallets and payments", name)
 		}
 	}
-	pace, err := trace.ParsePace(f.pace)
-	if err != nil {
-		return cli.Usage(fmt.Errorf("--pace: %w", err))
-	}
-	t, err := trace.LoadFile(f.trace)
-	if err != nil {
-		return cli.Usage(err)
-	}
-	src, err := trace.NewSource(t, pace)
+	src, err := trace.OpenSource(f.trace, f.pace)
 	if err != nil {
 		return cli.Usage(err)
 	}
@@ -327,31 +304,5 @@ func (f *runFlags) externalWorkers(cmd *cobra.Command, o *run.Options) error {
 	if o.Progress != nil {
 		fmt.Fprintln(o.Progress, "run: producing only; `walletsim worker` processes run the processors")
 	}
-	return nil
-}
-
-// writeCalibration prints the run's calibration: one line after the
-// summary and the off rows, or every row with --calibration=table; and
-// DIR/calibration.json with --out.
-func (f *runFlags) writeCalibration(w interface{ Write([]byte) (int, error) }, res *run.Result) error {
-	rep, err := res.Calibration()
-	if rep == nil || err != nil {
-		return err
-	}
-	p := ""
-	if f.out != "" {
-		if p, err = rep.WriteJSON(f.out); err != nil {
-			return fmt.Errorf("calibration: %w", err)
-		}
-		p = filepath.Base(p)
-	}
-	if f.cal == "table" {
-		rep.WriteTable(w)
-		if p != "" {
-			fmt.Fprintln(w, "wrote", filepath.Join(f.out, p))
-		}
-		return nil
-	}
-	rep.WriteSummary(w, p)
 	return nil
 }

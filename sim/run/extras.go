@@ -1,6 +1,8 @@
 package run
 
 import (
+	"io"
+
 	"errors"
 	"fmt"
 	"sync"
@@ -53,6 +55,35 @@ func NetPlan(f scenario.Faults, seed int64, events string) (netfault.Plan, error
 		return pl, fmt.Errorf("faults: %w", err)
 	}
 	return pl, nil
+}
+
+// ScenarioFaults is the scenario's faults key as Options.Faults (broker
+// faults, embedded broker only) and Options.NetFaults (network faults,
+// events on the topic events).
+func ScenarioFaults(sc *scenario.Compiled, events string) (faults.Config, netfault.Plan, error) {
+	fc, err := faults.FromScenario(sc.Faults, sc.Seed)
+	if err != nil {
+		return fc, netfault.Plan{}, err
+	}
+	pl, err := NetPlan(sc.Faults, sc.Seed, events)
+	return fc, pl, err
+}
+
+// WriteFaults prints what the run's faults did: the network's resets and
+// lost responses (px, the proxy Options.OnProxy saw; nil: none) and the
+// broker faults Options.Faults injected.
+func (r *Result) WriteFaults(w io.Writer, px *netfault.Proxy) {
+	s := r.Summary
+	if px != nil {
+		fmt.Fprintf(w, "network faults: %d connections reset, %d produce responses lost; %d events redelivered (skipped by the audit)\n",
+			px.Resets(), px.Lost(), s.Events.Redelivered)
+	}
+	if rep := r.Faults; rep != nil {
+		// Fetch errors mostly do not show in retries: kafka-go's reader
+		// reconnects after NOT_LEADER_OR_FOLLOWER by itself.
+		fmt.Fprintf(w, "faults: injected %d produce, %d fetch, %d commit errors, %d delayed requests, %d broker restarts; %d requests retried by the engine (the reader absorbs fetch errors by reconnecting)\n",
+			rep.ProduceErrors, rep.FetchErrors, rep.CommitErrors, rep.DelayedRequests, rep.Restarts, s.Retries)
+	}
 }
 
 // extras is what startExtras started for one run.

@@ -79,6 +79,11 @@ func TestExtras(t *testing.T) {
 	if h, _ := os.ReadFile(p); !strings.Contains(string(h), "Calibration: ") || !strings.Contains(string(h), "money is conserved per currency") {
 		t.Errorf("report.html lacks the calibration table or the invariants")
 	}
+	var text strings.Builder
+	res.WriteFaults(&text, nil)
+	if !strings.HasPrefix(text.String(), "faults: injected ") || strings.Contains(text.String(), "network") {
+		t.Errorf("WriteFaults: %q", text.String())
+	}
 	// Without the extras: none of it.
 	if ref.Faults != nil || ref.Series != nil || ref.Summary.Faults != nil {
 		t.Errorf("a plain run reports faults %v, series %v", ref.Faults, ref.Series)
