@@ -1,16 +1,20 @@
 package main
 
 import (
-	"github.com/walletsim/walletsim/sim/run"
-
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/loadtest/gate"
+	"github.com/walletsim/walletsim/sim/report/coverage"
+	"github.com/walletsim/walletsim/sim/report/diff"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // runOnce is gate --repeat's run: run.Once, bad input exit 2.
@@ -177,4 +181,66 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags, runScenario gate.R
 		return &cli.ExitError{Code: cli.ExitFailure}
 	}
 	return nil
+}
+
+// gateCoverage is gate's --require-coverage: the rules a policy change
+// touches must have fired at least K times in the gated run.
+type gateCoverage struct {
+	k     int64
+	diff  []string // OLD, NEW policy files or built-in names
+	rules []string // explicit rule IDs
+	// sameDigest: the result's events.digest must equal the baseline's.
+	sameDigest bool
+}
+
+func (g *gateCoverage) register(fl *pflag.FlagSet) {
+	fl.Int64Var(&g.k, "require-coverage", 0, "each rule the policy change touches (--policy-diff) or named (--rule) must have fired at least `K` times in the gated run")
+	fl.StringSliceVar(&g.diff, "policy-diff", nil, "`OLD,NEW` policies (files or built-in names): the rules NEW adds or changes are the ones --require-coverage checks")
+	fl.BoolVar(&g.sameDigest, "same-digest", false, "fail unless the result's events.digest equals the baseline's; on a difference print where the logs part (as walletsim diff)")
+	fl.StringArrayVar(&g.rules, "rule", nil, "a rule `ID` (rules[3], or its id: key) that --require-coverage checks (repeatable)")
+}
+
+func (g *gateCoverage) enabled() bool { return g.k > 0 }
+
+func (g *gateCoverage) validate(changed func(string) bool) error {
+	switch {
+	case changed("require-coverage") && g.k < 1:
+		return cli.Usagef("--require-coverage %d: want 1 or more firings", g.k)
+	case g.k == 0 && (len(g.diff) > 0 || len(g.rules) > 0):
+		return cli.Usagef("--policy-diff and --rule go with --require-coverage K")
+	case g.k > 0 && len(g.diff) == 0 && len(g.rules) == 0:
+		return cli.Usagef("--require-coverage needs --policy-diff OLD,NEW or --rule ID")
+	case len(g.diff) > 0 && len(g.diff) != 2:
+		return cli.Usagef("--policy-diff %s: want exactly two policies, OLD,NEW", strings.Join(g.diff, ","))
+	}
+	return nil
+}
+
+// checks builds the coverage checks for the results.
+func (g *gateCoverage) checks(results []*gate.Document) ([]gate.Check, []string, error) {
+	ids, policy, notes := append([]string{}, g.rules...), "", []string(nil)
+	if len(g.diff) == 2 {
+		touched, next, note, err := coverage.Change(g.diff[0], g.diff[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		ids, policy, notes = append(ids, touched...), next, []string{note}
+	}
+	c, err := gate.CoverageChecks(results, policy, ids, g.k)
+	return c, notes, err
+}
+
+// digestPointer prints, under a failed digest comparison, where the result
+// and the baseline part (diff.Pointer).
+func digestPointer(w io.Writer, rep *gate.Report, results, baselines []string) {
+	for _, c := range rep.Checks {
+		if !c.Pass && strings.Contains(c.Metric, "digest") {
+			var r, b string
+			if len(results) > 0 && len(baselines) > 0 {
+				r, b = results[0], baselines[0]
+			}
+			diff.Pointer(context.Background(), w, r, b)
+			return
+		}
+	}
 }

@@ -1,10 +1,9 @@
 package run
 
 import (
-	"io"
-
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"

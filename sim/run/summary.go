@@ -3,7 +3,6 @@ package run
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/walletsim/walletsim/sim/bus/faults"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/walletsim/walletsim/sim/audit"
+	"github.com/walletsim/walletsim/sim/bus/faults"
 	"github.com/walletsim/walletsim/sim/report/coverage"
 )
 
