@@ -1,7 +1,13 @@
+// The plumbing the subcommands share: the Kafka flags, the scenario
+// overrides, the run identity, the manifest and the metrics server.
+
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -9,7 +15,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/bus"
+	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/metrics"
+	"github.com/walletsim/walletsim/sim/route"
+	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/scenario"
 	"golang.org/x/term"
 )
 
@@ -97,4 +110,157 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// collectManifest records what a result was measured on, for the gate's
+// baseline comparison.
+func collectManifest(scenarioPath string, data []byte, seed int64, policy, broker string) any {
+	return manifest.Collect(manifest.Options{ScenarioFile: scenarioPath, Scenario: data, Seed: seed, Policy: policy, Broker: broker})
+}
+
+// serveMetrics is --metrics-addr: walletsim's Prometheus metrics at addr
+// (no addr, no metrics: nil, and a no-op stop).
+func serveMetrics(ctx context.Context, addr, role, policy string, stderr io.Writer) (*metrics.Metrics, func(), error) {
+	if addr == "" {
+		return nil, func() {}, nil
+	}
+	m, srv, err := metrics.Listen(ctx, addr, metrics.Options{Role: role, Policy: policy, Version: manifest.Version})
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	fmt.Fprintf(stderr, "metrics: serving %s\n", srv.URL())
+	return m, func() { srv.Close() }, nil
+}
+
+// runIdentity is what this command knows of the run's identity: the
+// scenario's and the policy's bytes, seed, partitions and epoch length.
+// The payment count is left to the caller (a worker does not know it).
+func runIdentity(data []byte, sc *scenario.Compiled, policy string) engine.Identity {
+	id := engine.Identity{
+		Seed: sc.Seed, Policy: policy, Partitions: sc.Partitions, EpochMS: sc.EpochMS,
+		Version: manifest.BuildVersion(),
+	}
+	if len(data) > 0 {
+		id.ScenarioSHA256 = manifest.Hash(data)
+	}
+	if _, _, f, err := scenarios.LoadPolicy(sc.Policy); err == nil && len(f.Data) > 0 {
+		id.PolicySHA256 = manifest.Hash(f.Data)
+	}
+	return id
+}
+
+// identityUsage makes a log written by another run a usage error (exit 2):
+// the flags given do not match the log, nothing at runtime failed.
+func identityUsage(err error) error {
+	var ie *engine.IdentityError
+	if errors.As(err, &ie) {
+		return cli.Usage(err)
+	}
+	return err
+}
+
+// usageOf makes a library's bad-input error (*run.InputError) a usage
+// error (exit 2).
+func usageOf(err error) error {
+	var ie *run.InputError
+	if errors.As(err, &ie) {
+		return cli.Usage(err)
+	}
+	return err
+}
+
+// checkLogIdentity is verify's and replay's check of the log's recorded
+// identity (engine.CheckLog); it names the run on w.
+func checkLogIdentity(ctx context.Context, cfg bus.Config, topics bus.Topics, w io.Writer) error {
+	have, ok, err := engine.CheckLog(ctx, cfg, topics, manifest.BuildVersion())
+	if err != nil {
+		return identityUsage(err)
+	}
+	if ok {
+		fmt.Fprintln(w, "run identity:", have)
+	}
+	return nil
+}
+
+// scenarioFlags are the overrides every command that runs a scenario
+// takes. Each command adds the ones that make sense for it; resolve applies
+// only those the user set, so the scenario file and WALLETSIM_* variables
+// keep the rest.
+type scenarioFlags struct {
+	payments   int64
+	seed       int64
+	partitions int
+	policy     string
+	// alwaysPayments: the command's --payments has a default that applies
+	// even when the flag is not given (bench measures a fixed size).
+	alwaysPayments bool
+}
+
+func (f *scenarioFlags) addPayments(fs *pflag.FlagSet, def int64, usage string) {
+	fs.Int64Var(&f.payments, "payments", def, usage)
+	f.alwaysPayments = def > 0
+}
+
+func (f *scenarioFlags) addSeed(fs *pflag.FlagSet) {
+	fs.Int64Var(&f.seed, "seed", 0, "random seed (overrides the scenario)")
+}
+
+func (f *scenarioFlags) addPartitions(fs *pflag.FlagSet) {
+	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
+}
+
+func (f *scenarioFlags) addPolicy(fs *pflag.FlagSet) {
+	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
+}
+
+// resolve reads the scenario (WALLETSIM_* applied), applies the flags the
+// user set, then the hooks, and validates the result. Every input error
+// is a usage error (exit 2).
+func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*scenario.Scenario) error) (*scenario.Compiled, scenarios.File, error) {
+	s, src, err := scenarios.ReadScenario(name)
+	if err != nil {
+		return nil, src, cli.Usage(err)
+	}
+	changed := func(flag string) bool { return cmd.Flags().Lookup(flag) != nil && cmd.Flags().Changed(flag) }
+	if changed("payments") || f.alwaysPayments {
+		if f.payments <= 0 {
+			return nil, src, cli.Usagef("--payments: must be positive, got %d", f.payments)
+		}
+		s.Payments, s.Duration = f.payments, ""
+	}
+	if changed("seed") {
+		s.Seed = f.seed
+	}
+	if changed("partitions") {
+		if f.partitions < 1 || f.partitions > 1024 {
+			return nil, src, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
+		}
+		s.Partitions = f.partitions
+	}
+	if f.policy != "" {
+		s.Policy = f.policy
+	}
+	if s.Policy == "" {
+		s.Policy = scenarios.DefaultPolicy
+	}
+	for _, h := range hooks {
+		if err := h(s); err != nil {
+			return nil, src, err
+		}
+	}
+	sc, err := scenarios.Recompile(src, s)
+	if err != nil {
+		return nil, src, cli.Usage(err)
+	}
+	return sc, src, nil
+}
+
+// loadPolicy loads a policy file or built-in name as a usage error on
+// failure.
+func loadPolicy(name string) (*route.Table, *route.Policy, error) {
+	table, pol, _, err := scenarios.LoadPolicy(name)
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	return table, pol, nil
 }
