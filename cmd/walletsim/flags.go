@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -26,31 +25,25 @@ import (
 	"golang.org/x/term"
 )
 
-// busFlags are the Kafka connection flags every Kafka-facing command takes.
+// busFlags are the Kafka connection flags every Kafka-facing command
+// takes, bound to a bus.Config (the brokers list and the prefix aside).
 type busFlags struct {
-	brokers     string
-	prefix      string
-	saslMech    string
-	saslUser    string
-	tls         bool
-	tlsCA       string
-	tlsInsecure bool
-	replicas    int
-	minISR      int
-	retention   time.Duration
+	c       bus.Config
+	brokers string
+	prefix  string
 }
 
 func (b *busFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.brokers, "brokers", "", "Kafka bootstrap servers host:port,... (default: an embedded broker)")
 	fs.StringVar(&b.prefix, "topic-prefix", "walletsim", "prefix of the engine's topic names")
-	fs.StringVar(&b.saslMech, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (password from WALLETSIM_SASL_PASSWORD)")
-	fs.StringVar(&b.saslUser, "sasl-user", "", "SASL user")
-	fs.BoolVar(&b.tls, "tls", false, "connect with TLS")
-	fs.StringVar(&b.tlsCA, "tls-ca", "", "CA certificate file for TLS")
-	fs.BoolVar(&b.tlsInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
-	fs.IntVar(&b.replicas, "replication-factor", 0, "replicas of the topics this command creates (default 3, capped at the cluster's broker count: 1 on the embedded broker)")
-	fs.IntVar(&b.minISR, "min-insync-replicas", 0, "min.insync.replicas of the topics this command creates (default 2, capped at the replication factor: 1 on the embedded broker)")
-	fs.DurationVar(&b.retention, "retention", 0, "retention.ms of the commands, transfers, events and checkpoints topics this command creates (default: forever, retention.ms=-1)")
+	fs.StringVar(&b.c.SASLMechanism, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (password from WALLETSIM_SASL_PASSWORD)")
+	fs.StringVar(&b.c.SASLUser, "sasl-user", "", "SASL user")
+	fs.BoolVar(&b.c.TLS, "tls", false, "connect with TLS")
+	fs.StringVar(&b.c.TLSCAFile, "tls-ca", "", "CA certificate file for TLS")
+	fs.BoolVar(&b.c.TLSInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
+	fs.IntVar(&b.c.ReplicationFactor, "replication-factor", 0, "replicas of the topics this command creates (default 3, capped at the cluster's broker count: 1 on the embedded broker)")
+	fs.IntVar(&b.c.MinInsyncReplicas, "min-insync-replicas", 0, "min.insync.replicas of the topics this command creates (default 2, capped at the replication factor: 1 on the embedded broker)")
+	fs.DurationVar(&b.c.Retention, "retention", 0, "retention.ms of the commands, transfers, events and checkpoints topics this command creates (default: forever, retention.ms=-1)")
 }
 
 // registerExternal registers the flags for a command that reads an
@@ -63,11 +56,8 @@ func (b *busFlags) registerExternal(fs *pflag.FlagSet) {
 // config builds the connection; the password only ever comes from the
 // environment, never a flag, so it stays out of shell history and ps.
 func (b *busFlags) config() (bus.Config, error) {
-	c := bus.Config{
-		Brokers: bus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
-		SASLPassword: os.Getenv("WALLETSIM_SASL_PASSWORD"), TLS: b.tls, TLSCAFile: b.tlsCA, TLSInsecure: b.tlsInsecure,
-		ReplicationFactor: b.replicas, MinInsyncReplicas: b.minISR, Retention: b.retention,
-	}
+	c := b.c
+	c.Brokers, c.SASLPassword = bus.ParseBrokers(b.brokers), os.Getenv("WALLETSIM_SASL_PASSWORD")
 	if len(c.Brokers) == 0 {
 		if err := c.ValidateTopics(); err != nil {
 			return c, cli.Usage(fmt.Errorf("--replication-factor/--min-insync-replicas/--retention: %w", err))

@@ -44,17 +44,12 @@ func runFork(cmd *cobra.Command, f *runFlags, name string) error {
 	if err != nil {
 		return cli.Usage(fmt.Errorf("%s: its policy %q: %w", from.Path, from.Policy, err))
 	}
-	var log *diff.Log
 	bc, err := f.bus.config()
 	if err != nil {
 		return err
 	}
-	switch {
-	case f.data != "":
-		log = &diff.Log{DataDir: f.data, Topics: f.bus.topics()}
-	case len(bc.Brokers) > 0:
-		log = &diff.Log{Bus: bc, Topics: f.bus.topics()}
-	default:
+	log := diff.LogAt(f.data, bc, f.bus.topics())
+	if log == nil {
 		log = diff.Recorded(from)
 	}
 	if log == nil {
