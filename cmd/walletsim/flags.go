@@ -245,6 +245,25 @@ func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*
 	return sc, src, nil
 }
 
+// scaleHook is --scale PRESET (when on): 1k, 100k, 1M or 10M wallets
+// with consumers and merchants in proportion, and 20k, 1M, 5M or 20M
+// payments unless --payments says otherwise (scenario.Scale).
+func scaleHook(cmd *cobra.Command, preset string, on bool) func(*scenario.Scenario) error {
+	return func(s *scenario.Scenario) error {
+		if !on {
+			return nil
+		}
+		p, err := scenario.ParsePreset(preset)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("--scale: %w", err))
+		}
+		if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
+			return cli.Usage(fmt.Errorf("--scale %s: %w", p.Name, err))
+		}
+		return nil
+	}
+}
+
 // loadPolicy loads a policy file or built-in name as a usage error on
 // failure.
 func loadPolicy(name string) (*route.Table, *route.Policy, error) {

@@ -106,7 +106,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if fl.Changed("fork-at") || fl.Changed("from") {
 		return runFork(cmd, f, name)
 	}
-	sc, src, err := f.sf.resolve(cmd, name, func(s *scenario.Scenario) error { return f.scaleScenario(cmd, s) })
+	sc, src, err := f.sf.resolve(cmd, name, scaleHook(cmd, f.scale, fl.Changed("scale")))
 	if err != nil {
 		return err
 	}
@@ -206,23 +206,6 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	if !sum.Invariants.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("invariants violated: see the table above")}
-	}
-	return nil
-}
-
-// scaleScenario is --scale: 1k, 100k, 1M or 10M wallets with consumers and
-// merchants in proportion, and 20k, 1M, 5M or 20M payments unless
-// --payments says otherwise.
-func (f *runFlags) scaleScenario(cmd *cobra.Command, s *scenario.Scenario) error {
-	if !cmd.Flags().Changed("scale") {
-		return nil
-	}
-	p, err := scenario.ParsePreset(f.scale)
-	if err != nil {
-		return cli.Usage(fmt.Errorf("--scale: %w", err))
-	}
-	if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
-		return cli.Usage(fmt.Errorf("--scale %s: %w", p.Name, err))
 	}
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/internal/manifest"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/ledger"
 	"github.com/walletsim/walletsim/sim/metrics"
@@ -104,19 +103,13 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Engine.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
 	}
-	if f.metricsAddr != "" {
-		reg := metrics.NewRegistry()
-		m, err := metrics.New(reg, metrics.Options{Role: metrics.RoleWorker, Policy: pol.Name, Version: manifest.Version})
-		if err != nil {
-			return err
-		}
+	m, stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleWorker, pol.Name, cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	if m != nil {
 		cfg.Observer, cfg.Engine.OnEvent = m, m.Observe
-		srv, err := metrics.Serve(ctx, f.metricsAddr, reg)
-		if err != nil {
-			return cli.Usage(fmt.Errorf("--metrics-addr: %w", err))
-		}
-		defer srv.Close()
-		fmt.Fprintf(cmd.ErrOrStderr(), "metrics: serving %s\n", srv.URL())
 	}
 	w, err := engine.NewWorker(cfg)
 	if err != nil {
