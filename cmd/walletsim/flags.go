@@ -122,23 +122,6 @@ func serveMetrics(ctx context.Context, addr, role, policy string, stderr io.Writ
 	return m, func() { srv.Close() }, nil
 }
 
-// runIdentity is what this command knows of the run's identity: the
-// scenario's and the policy's bytes, seed, partitions and epoch length.
-// The payment count is left to the caller (a worker does not know it).
-func runIdentity(data []byte, sc *scenario.Compiled, policy string) engine.Identity {
-	id := engine.Identity{
-		Seed: sc.Seed, Policy: policy, Partitions: sc.Partitions, EpochMS: sc.EpochMS,
-		Version: manifest.BuildVersion(),
-	}
-	if len(data) > 0 {
-		id.ScenarioSHA256 = manifest.Hash(data)
-	}
-	if _, _, f, err := scenarios.LoadPolicy(sc.Policy); err == nil && len(f.Data) > 0 {
-		id.PolicySHA256 = manifest.Hash(f.Data)
-	}
-	return id
-}
-
 // identityUsage makes a log written by another run a usage error (exit 2):
 // the flags given do not match the log, nothing at runtime failed.
 func identityUsage(err error) error {

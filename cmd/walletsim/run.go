@@ -124,7 +124,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	opts := run.Options{
 		Scenario: sc, Policy: table, PolicyName: pol.Name, Bus: bus, DataDir: f.data, BrokerAddr: f.addr,
 		Topics: f.bus.topics(), Partitions: s.Partitions, Fresh: f.fresh,
-		Identity: runIdentity(src.Data, sc, pol.Name),
+		Identity: run.IdentityOf(src.Data, sc, pol.Name),
 		// A replayed trace has no scenario targets to meet.
 		Calibrate: f.cal != "off" && !fl.Changed("trace"),
 		Sample:    f.report && f.out != "",

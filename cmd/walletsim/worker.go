@@ -13,6 +13,7 @@ import (
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/ledger"
 	"github.com/walletsim/walletsim/sim/metrics"
+	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -98,7 +99,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 			Bus: bus, Topics: f.bus.topics(), Partitions: s.Partitions, Routes: table,
 			Seed: uint64(sc.Seed), Clock: ledger.Clock{Start: sc.StartMS, Length: sc.EpochMS, DayMS: sc.DayMS},
 		},
-		Identity: runIdentity(src.Data, sc, pol.Name),
+		Identity: run.IdentityOf(src.Data, sc, pol.Name),
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Engine.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
