@@ -124,27 +124,7 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 	}
 	defer stopMetrics()
 	lessGC()
-	api, err := api.Listen(ctx, cfg, ln, m.Middleware)
-	if err != nil {
-		return err
-	}
-	auth := "no auth"
-	if cfg.Token != "" {
-		auth = "bearer token required" // never the token itself
-	}
-	fmt.Fprintf(out, "walletsim serve: http://%s (%d wallets, %s, %s)\n", ln.Addr(), api.Wallets(), cfg.Scenario.Name, auth)
-	select {
-	case <-api.Ready():
-		fmt.Fprintln(out, "walletsim serve: ready")
-	case <-ctx.Done():
-	case <-api.Done():
-	}
-	select {
-	case <-ctx.Done():
-	case <-api.Done():
-	}
-	fmt.Fprintln(out, "walletsim serve: draining")
-	fin, err := api.Close()
+	fin, err := api.Serve(ctx, cfg, ln, m.Middleware, out)
 	if err != nil {
 		return err
 	}

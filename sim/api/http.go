@@ -79,3 +79,31 @@ func (h *HTTPServer) WaitReady(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// Serve is `walletsim serve`'s lifetime: the API on ln (Listen) until ctx
+// ends or the engine stops, then drained and audited (Close). It names
+// the server, its readiness and the drain on out.
+func Serve(ctx context.Context, cfg Config, ln net.Listener, wrap func(http.Handler) http.Handler, out io.Writer) (*Final, error) {
+	addr := ln.Addr()
+	h, err := Listen(ctx, cfg, ln, wrap)
+	if err != nil {
+		return nil, err
+	}
+	auth := "no auth"
+	if cfg.Token != "" {
+		auth = "bearer token required" // never the token itself
+	}
+	fmt.Fprintf(out, "walletsim serve: http://%s (%d wallets, %s, %s)\n", addr, h.Wallets(), cfg.Scenario.Name, auth)
+	select {
+	case <-h.Ready():
+		fmt.Fprintln(out, "walletsim serve: ready")
+	case <-ctx.Done():
+	case <-h.Done():
+	}
+	select {
+	case <-ctx.Done():
+	case <-h.Done():
+	}
+	fmt.Fprintln(out, "walletsim serve: draining")
+	return h.Close()
+}
