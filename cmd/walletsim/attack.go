@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -22,33 +19,20 @@ import (
 	"github.com/walletsim/walletsim/sim/metrics"
 )
 
-func init() { rootCmd.AddCommand(newAttackCmd()) }
-
 type attackFlags struct {
-	api          apiFlags
-	target       string
-	rate         string
-	duration     time.Duration
-	profile      string
-	spike        float64
-	invalidShare float64
-	out          string
-	shard        string
-	minSuccess   float64
-	timeout      time.Duration
-	maxWorkers   uint64
-	noop         bool
-	quiet        bool
-	findMax      bool
-	maxP99       time.Duration
-	step         float64
-	maxRate      float64
-	metricsAddr  string
-	retries      int
-
-	// Templates, the end-state check and abort thresholds (issue 17).
-	template string
-	abortOn  []string
+	api         apiFlags
+	cfg         loadtest.Config       // --target, --out, --timeout, --max-workers
+	plan        loadtest.Plan         // --duration, --profile, --spike-factor, --abort-on
+	search      loadtest.SearchConfig // --max-p99, --step, --max-rate, --retries
+	rate        string
+	share       float64
+	shard       string
+	minSuccess  float64
+	noop        bool
+	quiet       bool
+	findMax     bool
+	metricsAddr string
+	template    string
 }
 
 func newAttackCmd() *cobra.Command {
@@ -83,31 +67,29 @@ attack.abort_on) stop the attack early when a threshold holds, naming it
 		RunE: func(cmd *cobra.Command, args []string) error { return runAttack(cmd, f, args[0]) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.target, "target", "", "base URL of a running API (default: serve in-process on an embedded broker)")
+	fs.StringVar(&f.cfg.Target, "target", "", "base URL of a running API (default: serve in-process on an embedded broker)")
 	fs.StringVar(&f.rate, "rate", "", "base request rate, e.g. 2000/s, 500/100ms (default: the scenario's attack.rate, else 1000/s)")
-	fs.DurationVar(&f.duration, "duration", 0, "attack length (default: the scenario's attack.duration, else 10s)")
-	fs.StringVar(&f.profile, "profile", "", "traffic shape: "+strings.Join(loadtest.Profiles, ", ")+" (default: the scenario's attack.profile, else constant)")
-	fs.Float64Var(&f.spike, "spike-factor", 4, "rate multiplier in the middle fifth of a spike profile")
-	fs.Float64Var(&f.invalidShare, "invalid-share", 0, "share of deliberately invalid requests, 0-1 (default: the scenario's attack.invalid_share)")
-	fs.StringVar(&f.out, "out", "walletsim-attack", "directory for results.bin, attack.json and attack.html")
+	fs.DurationVar(&f.plan.Duration, "duration", 0, "attack length (default: the scenario's attack.duration, else 10s)")
+	fs.StringVar(&f.plan.Profile, "profile", "", "traffic shape: "+strings.Join(loadtest.Profiles, ", ")+" (default: the scenario's attack.profile, else constant)")
+	fs.Float64Var(&f.plan.Spike, "spike-factor", 4, "rate multiplier in the middle fifth of a spike profile")
+	fs.Float64Var(&f.share, "invalid-share", 0, "share of deliberately invalid requests, 0-1 (default: the scenario's attack.invalid_share)")
+	fs.StringVar(&f.cfg.Out, "out", "walletsim-attack", "directory for results.bin, attack.json and attack.html")
 	fs.StringVar(&f.shard, "shard", "0/1", "this process's part i/n of a distributed attack")
 	fs.Float64Var(&f.minSuccess, "min-success", 0.99, "lowest success ratio (valid requests, and all) that exits 0")
-	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
-	fs.Uint64Var(&f.maxWorkers, "max-workers", 1000, "most requests in flight at once (each is a connection: in-process, two file descriptors)")
+	fs.DurationVar(&f.cfg.Timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.Uint64Var(&f.cfg.MaxWorkers, "max-workers", 1000, "most requests in flight at once (each is a connection: in-process, two file descriptors)")
 	fs.BoolVar(&f.noop, "noop", false, "attack an in-process no-op handler instead of the API (the baseline for docs/PERFORMANCE.md)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.BoolVar(&f.findMax, "find-max", false, "search the highest rate the API and an in-process no-op handler each sustain, alternating them at every rate from --rate up (times --step), --duration per step; writes DIR/search.json")
-	fs.DurationVar(&f.maxP99, "max-p99", 25*time.Millisecond, "with --find-max: the p99 latency a sustained rate stays under")
-	fs.Float64Var(&f.step, "step", 1.25, "with --find-max: rate factor between steps")
-	fs.Float64Var(&f.maxRate, "max-rate", 200_000, "with --find-max: highest rate tried")
-	fs.IntVar(&f.retries, "retries", 2, "with --find-max: tries of a failed rate before a target stops")
-	fs.StringVar(&f.api.token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
+	fs.DurationVar(&f.search.MaxP99, "max-p99", 25*time.Millisecond, "with --find-max: the p99 latency a sustained rate stays under")
+	fs.Float64Var(&f.search.Factor, "step", 1.25, "with --find-max: rate factor between steps")
+	fs.Float64Var(&f.search.Limit, "max-rate", 200_000, "with --find-max: highest rate tried")
+	fs.IntVar(&f.search.Retries, "retries", 2, "with --find-max: tries of a failed rate before a target stops")
+	fs.StringVar(&f.api.cfg.Token, "token", "", "bearer token for --target (default: $WALLETSIM_TOKEN)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (results by status code, client latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	f.api.register(fs, false)
-
-	// Templates, the end-state check and abort thresholds (issue 17).
 	fs.StringVar(&f.template, "template", "", "YAML template mapping payments to the target's requests and answers to outcomes (docs/templates.md); a file, a shipped name (walletsim.yaml, walletsim-async.yaml) or builtin (default: walletsim.yaml)")
-	fs.StringArrayVar(&f.abortOn, "abort-on", nil, "stop early when a threshold holds, e.g. 'p99 > 50ms over 10s', 'errors > 5% over 30s', 'unexplained > 0' (repeatable; added to the scenario's attack.abort_on)")
+	fs.StringArrayVar(&f.plan.AbortOn, "abort-on", nil, "stop early when a threshold holds, e.g. 'p99 > 50ms over 10s', 'errors > 5% over 30s', 'unexplained > 0' (repeatable; added to the scenario's attack.abort_on)")
 	return cmd
 }
 
@@ -123,7 +105,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if err != nil {
 		return cli.Usage(err)
 	}
-	plan := loadtest.Plan{Duration: f.duration, Profile: f.profile, Spike: f.spike, AbortOn: f.abortOn}
+	plan := f.plan
 	if fs.Changed("rate") {
 		plan.Rate = f.rate
 		if plan.Rate == "" {
@@ -131,37 +113,32 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		}
 	}
 	if fs.Changed("invalid-share") {
-		plan.InvalidShare = &f.invalidShare
+		plan.InvalidShare = &f.share
 	}
-	if fs.Changed("duration") && f.duration == 0 {
+	if fs.Changed("duration") && plan.Duration == 0 {
 		return cli.Usagef("--duration 0s: want more than 0 and at most 24h")
 	}
 	pl, err := plan.Resolve(&sc.Attack)
 	if err != nil {
 		return cli.Usagef("%s: %v", name, err)
 	}
-	rate, shape, share := pl.Rate, pl.Shape, pl.InvalidShare
-	du := shape.Duration
-	shard, shards, err := parseShard(f.shard)
-	if err != nil {
+	opts := f.cfg
+	opts.Scenario, opts.Shape, opts.InvalidShare, opts.AbortOn = sc, pl.Shape, pl.InvalidShare, pl.AbortOn
+	if opts.Shard, opts.Shards, err = parseShard(f.shard); err != nil {
 		return cli.Usage(err)
 	}
-	var tpl *loadtest.Template
 	if f.template != "" {
-		if tpl, err = loadtest.LoadTemplate(f.template); err != nil {
+		if opts.Template, err = loadtest.LoadTemplate(f.template); err != nil {
 			return cli.Usage(err)
 		}
 	}
 	if f.minSuccess < 0 || f.minSuccess > 1 {
 		return cli.Usagef("--min-success %v: want 0-1", f.minSuccess)
 	}
-	if f.api.token == "" {
-		f.api.token = os.Getenv("WALLETSIM_TOKEN")
+	if f.api.cfg.Token == "" {
+		f.api.cfg.Token = os.Getenv("WALLETSIM_TOKEN")
 	}
-	opts := loadtest.Config{
-		Scenario: sc, Target: f.target, Token: f.api.token, Shape: shape, InvalidShare: share, Template: tpl, AbortOn: pl.AbortOn,
-		Shard: shard, Shards: shards, Out: f.out, Timeout: f.timeout, MaxWorkers: f.maxWorkers,
-	}
+	opts.Token = f.api.cfg.Token
 	if err := opts.Validate(); err != nil {
 		return cli.Usage(err)
 	}
@@ -171,46 +148,40 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	lessGC() // the attacker's garbage too
 
 	// The attacked server: a running one, the API in-process, or no-op.
-	target := f.target
-	var srv *api.Server
-	var hs *http.Server
-	if target == "" {
+	target := opts.Target
+	var srv *api.HTTPServer
+	if target == "" && f.noop {
+		url, stopNoop, err := loadtest.ServeNoop()
+		if err != nil {
+			return err
+		}
+		defer stopNoop()
+		target = url
+	} else if target == "" {
+		cfg, err := f.api.config(name)
+		if err != nil {
+			return err
+		}
+		cfg.Token = "" // in-process: nobody else can reach it
+		sc = cfg.Scenario
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		target = "http://" + ln.Addr().String()
-		if f.noop {
-			hs = &http.Server{Handler: loadtest.NoopHandler(), ReadHeaderTimeout: 5 * time.Second}
-			go hs.Serve(ln)
-			defer hs.Close()
-		} else {
-			cfg, err := f.api.config(name)
-			if err != nil {
-				ln.Close()
-				return err
+		if srv, err = api.Listen(ctx, cfg, ln, nil); err != nil {
+			return err
+		}
+		defer func() {
+			if srv != nil {
+				srv.Close()
 			}
-			cfg.Token = "" // in-process: nobody else can reach it
-			sc = cfg.Scenario
-			if srv, hs, err = startAPI(ctx, cfg, ln); err != nil {
-				return err
-			}
-			defer func() {
-				if srv != nil {
-					hs.Close()
-					srv.Close(context.Background())
-				}
-			}()
-			if !f.quiet {
-				fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
-			}
-			select {
-			case <-srv.Ready():
-			case <-srv.Done():
-				return fmt.Errorf("in-process server stopped: %v", srv.Err())
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		}()
+		if !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
+		}
+		if err := srv.WaitReady(ctx); err != nil {
+			return err
 		}
 	} else if f.noop {
 		return cli.Usagef("--noop and --target exclude each other")
@@ -234,18 +205,18 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		opts.OnResult = m.ObserveHTTP
 	}
 	if f.findMax {
-		return findMax(ctx, cmd, f, opts, rate, srv, hs)
+		return findMax(ctx, cmd, f, opts, pl.Rate, srv)
 	}
 	if !f.quiet {
 		opts.Progress = cmd.ErrOrStderr()
-		fmt.Fprintf(cmd.ErrOrStderr(), "attack: %s, %s profile, %.0f/s for %s (shard %d/%d) -> %s\n", target, shape.Name, rate, du, shard, shards, f.out)
+		fmt.Fprintf(cmd.ErrOrStderr(), "attack: %s, %s profile, %.0f/s for %s (shard %d/%d) -> %s\n", target, pl.Shape.Name, pl.Rate, pl.Shape.Duration, opts.Shard, opts.Shards, opts.Out)
 	}
 	rep, err := loadtest.Attack(ctx, opts)
 	if err != nil {
 		return err
 	}
 	if srv != nil {
-		fin, err := stopAPI(srv, hs)
+		fin, err := srv.Close()
 		srv = nil
 		if err != nil {
 			return fmt.Errorf("after the attack: %w", err)
@@ -256,7 +227,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		rep.Target += " (no-op handler)"
 	}
 	rep.WriteText(out)
-	if err := writeAttackFiles(out, rep, f.out); err != nil {
+	if err := rep.WriteFiles(out, opts.Out); err != nil {
 		return err
 	}
 	if err := rep.Verdict(f.minSuccess); err != nil {
@@ -265,67 +236,32 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	return nil
 }
 
-func writeAttackFiles(w interface{ Write([]byte) (int, error) }, rep *loadtest.Report, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	p, err := rep.WriteJSON(dir)
-	if err != nil {
-		return err
-	}
-	h, err := rep.WriteHTML(dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "wrote %s, %s\n", p, h)
-	return nil
-}
-
 // findMax runs the rate search of docs/PERFORMANCE.md: the API and a no-op
 // handler under the same attacker, alternating at every rate.
-func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Config, rate float64, srv *api.Server, hs *http.Server) error {
-	if f.step <= 1 || f.maxP99 <= 0 {
+func findMax(ctx context.Context, cmd *cobra.Command, f *attackFlags, opts loadtest.Config, rate float64, srv *api.HTTPServer) error {
+	c := f.search
+	if c.Factor <= 1 || c.MaxP99 <= 0 {
 		return cli.Usagef("--find-max: want --step above 1 and a positive --max-p99")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	noop := &http.Server{Handler: loadtest.NoopHandler(), ReadHeaderTimeout: 5 * time.Second}
-	go noop.Serve(ln)
-	defer noop.Close()
 	name := "api"
-	if f.api.async {
+	if f.api.cfg.Async {
 		name = "api (async)"
 	}
-	targets := []loadtest.SearchTarget{{Name: name, URL: opts.Target}, {Name: "no-op", URL: "http://" + ln.Addr().String()}}
-	fmt.Fprintf(cmd.OutOrStdout(), "rate search: %s per step from %.0f/s, x%.2f, p99 under %s\n", opts.Shape.Duration, rate, f.step, f.maxP99)
-	res, err := loadtest.Search(ctx, loadtest.SearchConfig{
-		Attack: opts, Targets: targets, Start: rate, Factor: f.step, Limit: f.maxRate, MaxP99: f.maxP99,
-		StepDuration: opts.Shape.Duration, Retries: f.retries, Log: cmd.OutOrStdout(),
-	})
+	c.Attack, c.Start, c.StepDuration, c.Log = opts, rate, opts.Shape.Duration, cmd.OutOrStdout()
+	res, err := loadtest.SearchWithNoop(ctx, c, name, opts.Target)
 	if err != nil {
 		return err
 	}
 	if srv != nil {
-		fin, err := stopAPI(srv, hs)
+		fin, err := srv.Close()
 		if err != nil {
 			return fmt.Errorf("after the search: %w", err)
 		}
-		writeAudit(cmd.OutOrStdout(), fin)
+		fin.WriteText(cmd.OutOrStdout())
 		if !fin.Audit.OK() {
 			return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after the search")}
 		}
 	}
-	best, base := res.Best[name], res.Best["no-op"]
-	ratio := 0.0
-	if base > 0 {
-		ratio = best / base
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "highest sustained: %s %.0f/s, no-op %.0f/s (%.0f%%)\n", name, best, base, 100*ratio)
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	return os.WriteFile(filepath.Join(f.out, "search.json"), append(b, '\n'), 0o644)
+	res.WriteSummary(cmd.OutOrStdout(), name)
+	return res.WriteJSON(opts.Out)
 }

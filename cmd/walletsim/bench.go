@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
@@ -16,8 +13,6 @@ import (
 	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
-
-func init() { rootCmd.AddCommand(newBenchCmd()) }
 
 func newBenchCmd() *cobra.Command {
 	var sf scenarioFlags
@@ -68,39 +63,16 @@ DIR/bench.json for 'walletsim gate'.`,
 				return err
 			}
 			res.Manifest = collectManifest(src.Path, src.Data, s.Seed, pol.Name, res.Broker)
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
-			c, p := res.Ceiling, res.Pipeline
-			fmt.Fprintf(w, "ceiling produce\t%.0f msgs/s\t(%d msgs of %d B, %d partitions, acks=all)\n", c.ProduceMsgsPerS, c.Messages, c.MessageBytes, res.Partitions)
-			fmt.Fprintf(w, "ceiling consume\t%.0f msgs/s\n", c.ConsumeMsgsPerS)
-			fmt.Fprintf(w, "ceiling produce+consume\t%.0f msgs/s\n", c.ProduceConsumeMsgsPerS)
-			fmt.Fprintf(w, "pipeline (run)\t%.0f payments/s\tratio %.2f of produce+consume; %.2f Kafka records per payment\n", p.PaymentsPerS, p.RatioToCeiling, p.MessagesPerPayment)
-			fmt.Fprintf(w, "same work, raw kafka-go\t%.0f payments/s\tratio %.2f (%.2f records produced + %.2f consumed per payment at the ceiling rates)\n", p.EquivalentCeiling, p.RatioToEquivalent, p.ProducedPerPayment, p.ConsumedPerPayment)
-			fmt.Fprintf(w, "pipeline events\t%.0f events/s\t%d payments in %.2fs, invariants ok %v\n", p.EventsPerS, p.Payments, p.DurationS, p.InvariantsOK)
-			rb := res.Rebuild
-			fmt.Fprintf(w, "raw read (events topic)\t%.0f msgs/s\n", rb.RawReadMsgsPerS)
-			fmt.Fprintf(w, "rebuild (replay)\t%.0f events/s\tratio %.2f of raw read; %d events, state matches the run %v\n", rb.EventsPerS, rb.RatioToRawRead, rb.Events, rb.StateMatches)
-			fmt.Fprintf(w, "rebuild + log digest\t%.0f events/s\tdigest matches the run %v\n", rb.DigestEventsPerS, rb.DigestMatches)
-			fmt.Fprintf(w, "memory\tpeak RSS %.0f MiB\t%.0f engine bytes per wallet, %.1f allocations per payment (whole process)\n", res.PeakRSSMiB, p.BytesPerWallet, p.AllocsPerPayment)
-			if res.PipelinePeakRSSMiB > 0 {
-				fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets)\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets)
-			}
-			w.Flush()
+			res.WriteTable(cmd.OutOrStdout())
 			if out != "" {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return err
-				}
-				b, _ := json.MarshalIndent(res, "", "  ")
-				path := filepath.Join(out, "bench.json")
-				if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+				path, err := res.WriteJSON(out)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "wrote", path)
 			}
-			if !res.Rebuild.DigestMatches || !res.Rebuild.StateMatches {
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("bench: replay did not reproduce the run's digests")}
-			}
-			if !p.InvariantsOK {
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("bench: the pipeline run broke an invariant")}
+			if err := res.Err(); err != nil {
+				return &cli.ExitError{Code: cli.ExitFailure, Err: err}
 			}
 			return nil
 		},

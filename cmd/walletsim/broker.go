@@ -12,8 +12,6 @@ import (
 	"github.com/walletsim/walletsim/sim/bus/embedded"
 )
 
-func init() { rootCmd.AddCommand(newBrokerCmd()) }
-
 func newBrokerCmd() *cobra.Command {
 	var addr, data string
 	var partitions int

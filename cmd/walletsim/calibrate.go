@@ -1,18 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/report/calibration"
-	"github.com/walletsim/walletsim/sim/scenario"
 )
-
-func init() { rootCmd.AddCommand(newCalibrateCmd()) }
 
 func newCalibrateCmd() *cobra.Command {
 	var sf scenarioFlags
@@ -33,20 +27,7 @@ family-wise pass rate, at least 1 - alpha (99%) for a correct generator.`,
 			if seeds < 1 {
 				return cli.Usagef("--seeds: want at least 1, got %d", seeds)
 			}
-			var hooks []func(*scenario.Scenario) error
-			if scale != "" {
-				p, err := scenario.ParsePreset(scale)
-				if err != nil {
-					return cli.Usage(fmt.Errorf("--scale: %w", err))
-				}
-				hooks = append(hooks, func(s *scenario.Scenario) error {
-					if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
-						return cli.Usage(fmt.Errorf("--scale %s: %w", p.Name, err))
-					}
-					return nil
-				})
-			}
-			sc, src, err := sf.resolve(cmd, args[0], hooks...)
+			sc, src, err := sf.resolve(cmd, args[0], scaleHook(cmd, scale, scale != ""))
 			if err != nil {
 				return err
 			}
@@ -65,12 +46,8 @@ family-wise pass rate, at least 1 - alpha (99%) for a correct generator.`,
 				}
 			}
 			if out != "" {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return err
-				}
-				b, _ := json.MarshalIndent(rep, "", "  ")
-				p := filepath.Join(out, "calibrate.json")
-				if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
+				p, err := rep.WriteJSON(out)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)

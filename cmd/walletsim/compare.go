@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/run/compare"
 )
@@ -20,10 +19,11 @@ type compareFlags struct {
 	sf       scenarioFlags
 	out      string
 	quiet    bool
-	issue16  compareExtra
+	// seeds: a paired comparison over N seeds with intervals;
+	// attribution: who gains, for two policies.
+	seeds       int
+	attribution bool
 }
-
-func init() { rootCmd.AddCommand(newCompareCmd()) }
 
 func newCompareCmd() *cobra.Command {
 	f := &compareFlags{}
@@ -59,7 +59,8 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 	f.sf.addPartitions(fs)
 	fs.StringVar(&f.out, "out", "", "directory for compare.json and compare.html (default: table only)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
-	f.issue16.register(fs)
+	fs.IntVar(&f.seeds, "seeds", 0, "run every policy on `N` seeds (the scenario's seed and the next N-1) and report each metric's difference from the first policy with a 95% interval")
+	fs.BoolVar(&f.attribution, "attribution", false, "for two policies: attribute every payment whose outcome differs to the rules that decided it (attribution.json, a section of compare.html)")
 	return cmd
 }
 
@@ -75,24 +76,16 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 	if len(f.policies) < 2 {
 		return cli.Usagef("compare needs at least two --policy flags (or a scenario with a compare: list), got %d", len(f.policies))
 	}
-	if err := f.issue16.validate(cmd, len(f.policies)); err != nil {
-		return err
+	if cmd.Flags().Changed("seeds") && f.seeds < 2 {
+		return cli.Usagef("--seeds %d: a paired comparison needs at least 2 seeds", f.seeds)
+	}
+	if f.attribution && len(f.policies) != 2 {
+		return cli.Usagef("--attribution compares exactly two policies, got %d", len(f.policies))
 	}
 	s := *sc.Scenario
-	// Load every policy first: a typo in the last one must not cost the
-	// runs before it.
-	var pols []compare.Policy
-	seen := map[string]string{}
-	for _, p := range f.policies {
-		table, pol, psrc, err := scenarios.LoadPolicy(p)
-		if err != nil {
-			return cli.Usage(err)
-		}
-		if prev, dup := seen[pol.Name]; dup {
-			return cli.Usagef("--policy %s: policy %q is already compared (from %s)", p, pol.Name, prev)
-		}
-		seen[pol.Name] = psrc.Path
-		pols = append(pols, compare.Policy{Name: pol.Name, Source: psrc.Path, Table: table})
+	pols, err := compare.LoadPolicies(f.policies)
+	if err != nil {
+		return cli.Usage(err)
 	}
 	bus, err := f.bus.config()
 	if err != nil {
@@ -112,27 +105,12 @@ func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
 				i+1, len(pols), p.Name, sum.Payments.Attempted, sum.DurationS, 100*sum.Interop.AcceptanceRate, sum.Invariants.OK())
 		}
 	}
-	cmp, err := f.issue16.run(ctx, cmd, opts)
+	cmp, err := compare.RunAll(ctx, opts, f.seeds, f.attribution)
 	if err != nil {
-		return err
+		return usageOf(err)
 	}
-	if err := cmp.WriteTable(cmd.OutOrStdout()); err != nil {
+	if err := cmp.Write(cmd.OutOrStdout(), f.out); err != nil {
 		return err
-	}
-	if err := f.issue16.write(cmd, cmp, f.out); err != nil {
-		return err
-	}
-	if f.out != "" {
-		p, err := cmp.WriteJSON(f.out)
-		if err != nil {
-			return err
-		}
-		h, err := cmp.WriteHTML(f.out)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
-		fmt.Fprintln(cmd.OutOrStdout(), "wrote", h)
 	}
 	if !cmp.InvariantsOK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("invariants violated under %s: see the table above", cmp.Violations())}

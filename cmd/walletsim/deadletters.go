@@ -9,8 +9,6 @@ import (
 	"github.com/walletsim/walletsim/sim/bus/deadletter"
 )
 
-func init() { rootCmd.AddCommand(newDeadLettersCmd()) }
-
 // deadletters prints the dead-letter topic through package deadletter
 // (watermill's Router over our kafka-go subscriber).
 func newDeadLettersCmd() *cobra.Command {

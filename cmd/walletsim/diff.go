@@ -20,8 +20,6 @@ type diffFlags struct {
 	noLogs       bool
 }
 
-func init() { rootCmd.AddCommand(newDiffCmd()) }
-
 func newDiffCmd() *cobra.Command {
 	f := &diffFlags{}
 	cmd := &cobra.Command{
@@ -72,19 +70,14 @@ func runDiff(cmd *cobra.Command, f *diffFlags, pathA, pathB string) error {
 		return err
 	}
 	logFor := func(data, prefix string) (*diff.Log, error) {
-		switch {
-		case data != "":
+		if data != "" {
 			if _, err := os.Stat(data); err != nil {
 				return nil, cli.Usage(err)
 			}
-			return &diff.Log{DataDir: data, Topics: bus.DefaultTopics(prefix)}, nil
-		case len(bc.Brokers) > 0:
-			if prefix == "" {
-				prefix = f.bus.prefix
-			}
-			return &diff.Log{Bus: bc, Topics: bus.DefaultTopics(prefix)}, nil
+		} else if prefix == "" {
+			prefix = f.bus.prefix
 		}
-		return nil, nil
+		return diff.LogAt(data, bc, bus.DefaultTopics(prefix)), nil
 	}
 	if cfg.LogA, err = logFor(f.dataA, f.prefA); err != nil {
 		return err

@@ -1,43 +1,48 @@
+// The plumbing the subcommands share: the Kafka flags, the scenario
+// overrides, the run identity, the manifest and the metrics server.
+
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/bus"
+	"github.com/walletsim/walletsim/sim/engine"
+	"github.com/walletsim/walletsim/sim/metrics"
+	"github.com/walletsim/walletsim/sim/route"
+	"github.com/walletsim/walletsim/sim/run"
+	"github.com/walletsim/walletsim/sim/scenario"
 	"golang.org/x/term"
 )
 
-// busFlags are the Kafka connection flags every Kafka-facing command takes.
+// busFlags are the Kafka connection flags every Kafka-facing command
+// takes, bound to a bus.Config (the brokers list and the prefix aside).
 type busFlags struct {
-	brokers     string
-	prefix      string
-	saslMech    string
-	saslUser    string
-	tls         bool
-	tlsCA       string
-	tlsInsecure bool
-	replicas    int
-	minISR      int
-	retention   time.Duration
+	c       bus.Config
+	brokers string
+	prefix  string
 }
 
 func (b *busFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.brokers, "brokers", "", "Kafka bootstrap servers host:port,... (default: an embedded broker)")
 	fs.StringVar(&b.prefix, "topic-prefix", "walletsim", "prefix of the engine's topic names")
-	fs.StringVar(&b.saslMech, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (password from WALLETSIM_SASL_PASSWORD)")
-	fs.StringVar(&b.saslUser, "sasl-user", "", "SASL user")
-	fs.BoolVar(&b.tls, "tls", false, "connect with TLS")
-	fs.StringVar(&b.tlsCA, "tls-ca", "", "CA certificate file for TLS")
-	fs.BoolVar(&b.tlsInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
-	fs.IntVar(&b.replicas, "replication-factor", 0, "replicas of the topics this command creates (default 3, capped at the cluster's broker count: 1 on the embedded broker)")
-	fs.IntVar(&b.minISR, "min-insync-replicas", 0, "min.insync.replicas of the topics this command creates (default 2, capped at the replication factor: 1 on the embedded broker)")
-	fs.DurationVar(&b.retention, "retention", 0, "retention.ms of the commands, transfers, events and checkpoints topics this command creates (default: forever, retention.ms=-1)")
+	fs.StringVar(&b.c.SASLMechanism, "sasl-mechanism", "", "SASL mechanism: plain, scram-sha-256 or scram-sha-512 (password from WALLETSIM_SASL_PASSWORD)")
+	fs.StringVar(&b.c.SASLUser, "sasl-user", "", "SASL user")
+	fs.BoolVar(&b.c.TLS, "tls", false, "connect with TLS")
+	fs.StringVar(&b.c.TLSCAFile, "tls-ca", "", "CA certificate file for TLS")
+	fs.BoolVar(&b.c.TLSInsecure, "tls-insecure", false, "skip TLS certificate verification (test clusters only)")
+	fs.IntVar(&b.c.ReplicationFactor, "replication-factor", 0, "replicas of the topics this command creates (default 3, capped at the cluster's broker count: 1 on the embedded broker)")
+	fs.IntVar(&b.c.MinInsyncReplicas, "min-insync-replicas", 0, "min.insync.replicas of the topics this command creates (default 2, capped at the replication factor: 1 on the embedded broker)")
+	fs.DurationVar(&b.c.Retention, "retention", 0, "retention.ms of the commands, transfers, events and checkpoints topics this command creates (default: forever, retention.ms=-1)")
 }
 
 // registerExternal registers the flags for a command that reads an
@@ -50,11 +55,8 @@ func (b *busFlags) registerExternal(fs *pflag.FlagSet) {
 // config builds the connection; the password only ever comes from the
 // environment, never a flag, so it stays out of shell history and ps.
 func (b *busFlags) config() (bus.Config, error) {
-	c := bus.Config{
-		Brokers: bus.ParseBrokers(b.brokers), SASLMechanism: b.saslMech, SASLUser: b.saslUser,
-		SASLPassword: os.Getenv("WALLETSIM_SASL_PASSWORD"), TLS: b.tls, TLSCAFile: b.tlsCA, TLSInsecure: b.tlsInsecure,
-		ReplicationFactor: b.replicas, MinInsyncReplicas: b.minISR, Retention: b.retention,
-	}
+	c := b.c
+	c.Brokers, c.SASLPassword = bus.ParseBrokers(b.brokers), os.Getenv("WALLETSIM_SASL_PASSWORD")
 	if len(c.Brokers) == 0 {
 		if err := c.ValidateTopics(); err != nil {
 			return c, cli.Usage(fmt.Errorf("--replication-factor/--min-insync-replicas/--retention: %w", err))
@@ -89,12 +91,157 @@ func needBrokers(c bus.Config, cmd *cobra.Command) error {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-func splitComma(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+// collectManifest records what a result was measured on, for the gate's
+// baseline comparison.
+func collectManifest(scenarioPath string, data []byte, seed int64, policy, broker string) any {
+	return manifest.Collect(manifest.Options{ScenarioFile: scenarioPath, Scenario: data, Seed: seed, Policy: policy, Broker: broker})
+}
+
+// serveMetrics is --metrics-addr: walletsim's Prometheus metrics at addr
+// (no addr, no metrics: nil, and a no-op stop).
+func serveMetrics(ctx context.Context, addr, role, policy string, stderr io.Writer) (*metrics.Metrics, func(), error) {
+	if addr == "" {
+		return nil, func() {}, nil
+	}
+	m, srv, err := metrics.Listen(ctx, addr, metrics.Options{Role: role, Policy: policy, Version: manifest.Version})
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	fmt.Fprintf(stderr, "metrics: serving %s\n", srv.URL())
+	return m, func() { srv.Close() }, nil
+}
+
+// identityUsage makes a log written by another run a usage error (exit 2):
+// the flags given do not match the log, nothing at runtime failed.
+func identityUsage(err error) error {
+	var ie *engine.IdentityError
+	if errors.As(err, &ie) {
+		return cli.Usage(err)
+	}
+	return err
+}
+
+// usageOf makes a library's bad-input error (*run.InputError) a usage
+// error (exit 2).
+func usageOf(err error) error {
+	var ie *run.InputError
+	if errors.As(err, &ie) {
+		return cli.Usage(err)
+	}
+	return err
+}
+
+// checkLogIdentity is verify's and replay's check of the log's recorded
+// identity (engine.CheckLog); it names the run on w.
+func checkLogIdentity(ctx context.Context, cfg bus.Config, topics bus.Topics, w io.Writer) error {
+	have, ok, err := engine.CheckLog(ctx, cfg, topics, manifest.BuildVersion())
+	if err != nil {
+		return identityUsage(err)
+	}
+	if ok {
+		fmt.Fprintln(w, "run identity:", have)
+	}
+	return nil
+}
+
+// scenarioFlags are the overrides every command that runs a scenario
+// takes. Each command adds the ones that make sense for it; resolve applies
+// only those the user set, so the scenario file and WALLETSIM_* variables
+// keep the rest.
+type scenarioFlags struct {
+	payments   int64
+	seed       int64
+	partitions int
+	policy     string
+	// alwaysPayments: the command's --payments has a default that applies
+	// even when the flag is not given (bench measures a fixed size).
+	alwaysPayments bool
+}
+
+func (f *scenarioFlags) addPayments(fs *pflag.FlagSet, def int64, usage string) {
+	fs.Int64Var(&f.payments, "payments", def, usage)
+	f.alwaysPayments = def > 0
+}
+
+func (f *scenarioFlags) addSeed(fs *pflag.FlagSet) {
+	fs.Int64Var(&f.seed, "seed", 0, "random seed (overrides the scenario)")
+}
+
+func (f *scenarioFlags) addPartitions(fs *pflag.FlagSet) {
+	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
+}
+
+func (f *scenarioFlags) addPolicy(fs *pflag.FlagSet) {
+	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
+}
+
+// resolve reads the scenario (WALLETSIM_* applied), applies the flags the
+// user set, then the hooks, and validates the result. Every input error
+// is a usage error (exit 2).
+func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*scenario.Scenario) error) (*scenario.Compiled, scenarios.File, error) {
+	s, src, err := scenarios.ReadScenario(name)
+	if err != nil {
+		return nil, src, cli.Usage(err)
+	}
+	changed := func(flag string) bool { return cmd.Flags().Lookup(flag) != nil && cmd.Flags().Changed(flag) }
+	if changed("payments") || f.alwaysPayments {
+		if f.payments <= 0 {
+			return nil, src, cli.Usagef("--payments: must be positive, got %d", f.payments)
+		}
+		s.Payments, s.Duration = f.payments, ""
+	}
+	if changed("seed") {
+		s.Seed = f.seed
+	}
+	if changed("partitions") {
+		if f.partitions < 1 || f.partitions > 1024 {
+			return nil, src, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
+		}
+		s.Partitions = f.partitions
+	}
+	if f.policy != "" {
+		s.Policy = f.policy
+	}
+	if s.Policy == "" {
+		s.Policy = scenarios.DefaultPolicy
+	}
+	for _, h := range hooks {
+		if err := h(s); err != nil {
+			return nil, src, err
 		}
 	}
-	return out
+	sc, err := scenarios.Recompile(src, s)
+	if err != nil {
+		return nil, src, cli.Usage(err)
+	}
+	return sc, src, nil
+}
+
+// scaleHook is --scale PRESET (when on): 1k, 100k, 1M or 10M wallets
+// with consumers and merchants in proportion, and 20k, 1M, 5M or 20M
+// payments unless --payments says otherwise (scenario.Scale).
+func scaleHook(cmd *cobra.Command, preset string, on bool) func(*scenario.Scenario) error {
+	return func(s *scenario.Scenario) error {
+		if !on {
+			return nil
+		}
+		p, err := scenario.ParsePreset(preset)
+		if err != nil {
+			return cli.Usage(fmt.Errorf("--scale: %w", err))
+		}
+		if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
+			return cli.Usage(fmt.Errorf("--scale %s: %w", p.Name, err))
+		}
+		return nil
+	}
+}
+
+// loadPolicy loads a policy file or built-in name as a usage error on
+// failure.
+func loadPolicy(name string) (*route.Table, *route.Policy, error) {
+	table, pol, _, err := scenarios.LoadPolicy(name)
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	return table, pol, nil
 }

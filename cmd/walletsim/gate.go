@@ -6,20 +6,22 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/loadtest/gate"
+	"github.com/walletsim/walletsim/sim/report/coverage"
+	"github.com/walletsim/walletsim/sim/report/diff"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
-// runScenario runs a scenario once with a seed, writing its results under
-// outDir, and returns the path of the summary.json it wrote. The run engine
-// sets it; while it is nil, gate --repeat is a usage error.
-var runScenario func(ctx context.Context, scenario string, seed int64, outDir string) (summaryPath string, err error)
-
-func init() { rootCmd.AddCommand(newGateCmd()) }
+// runOnce is gate --repeat's run: run.Once, bad input exit 2.
+func runOnce(ctx context.Context, name string, seed int64, outDir string) (string, error) {
+	p, err := run.Once(ctx, name, seed, outDir)
+	return p, usageOf(err)
+}
 
 type gateFlags struct {
 	baselines  []string
@@ -36,7 +38,8 @@ type gateFlags struct {
 	cov        gateCoverage
 }
 
-func newGateCmd() *cobra.Command {
+// newGateCmd builds gate; runScenario runs --repeat's runs.
+func newGateCmd(runScenario gate.RunFunc) *cobra.Command {
 	var f gateFlags
 	cmd := &cobra.Command{
 		Use:   "gate RESULT... [--baseline BASE]... [--thresholds FILE] [--junit F] [--markdown F] [--json F]",
@@ -72,7 +75,7 @@ Thresholds file (YAML):
       --tolerance 'throughput.payments_per_s=-10%'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runGate(cmd, args, &f)
+			return runGate(cmd, args, &f, runScenario)
 		},
 	}
 	fl := cmd.Flags()
@@ -91,7 +94,7 @@ Thresholds file (YAML):
 	return cmd
 }
 
-func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
+func runGate(cmd *cobra.Command, args []string, f *gateFlags, runScenario gate.RunFunc) error {
 	fl := cmd.Flags()
 	switch {
 	case fl.Changed("repeat") && f.repeat < 1:
@@ -111,20 +114,29 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 	if err := f.cov.validate(fl.Changed); err != nil {
 		return err
 	}
-	rules, err := gateRules(f)
+	rules, err := gate.BuildRules(f.thresholds, f.exprs, f.tolerances)
 	if err != nil {
 		return cli.Usage(err)
 	}
+	if len(rules.Thresholds) == 0 && len(rules.Tolerances) == 0 && !f.cov.enabled() && !f.cov.sameDigest {
+		return cli.Usagef("nothing to check: give --thresholds FILE, --threshold EXPR or --tolerance METRIC=TOL")
+	}
 	if f.repeat > 0 {
-		if args, err = repeatRuns(cmd, f); err != nil {
+		if _, err := os.Stat(f.scenario); err != nil {
+			return cli.Usage(fmt.Errorf("--scenario: %w", err))
+		}
+		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+		defer stop()
+		args, err = gate.Repeat(ctx, gate.RepeatConfig{Run: runScenario, N: f.repeat, Scenario: f.scenario, Seed: f.seed, Out: f.outDir, Log: cmd.ErrOrStderr()})
+		if err != nil {
 			return err
 		}
 	}
-	results, err := loadDocs(args)
+	results, err := gate.LoadDocuments(args)
 	if err != nil {
 		return cli.Usage(err)
 	}
-	baselines, err := loadDocs(f.baselines)
+	baselines, err := gate.LoadDocuments(f.baselines)
 	if err != nil {
 		return cli.Usage(err)
 	}
@@ -138,7 +150,7 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 		}
 	}
 	if f.cov.sameDigest {
-		c, err := sameDigestCheck(results, baselines)
+		c, err := gate.SameDigest(results, baselines)
 		if err != nil {
 			return cli.Usage(err)
 		}
@@ -162,18 +174,8 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 		return err
 	}
 	digestPointer(table, rep, args, f.baselines)
-	for _, out := range []struct {
-		path   string
-		append bool
-		write  func(io.Writer) error
-	}{
-		{f.junit, false, rep.WriteJUnit},
-		{f.markdown, true, rep.WriteMarkdown},
-		{f.json, false, rep.WriteJSON},
-	} {
-		if err := writeOutput(cmd, out.path, out.append, out.write); err != nil {
-			return err
-		}
+	if err := rep.WriteOutputs(cmd.OutOrStdout(), f.junit, f.markdown, f.json); err != nil {
+		return err
 	}
 	if !rep.Pass {
 		return &cli.ExitError{Code: cli.ExitFailure}
@@ -181,102 +183,64 @@ func runGate(cmd *cobra.Command, args []string, f *gateFlags) error {
 	return nil
 }
 
-// gateRules gathers the thresholds file and the --threshold and --tolerance
-// flags.
-func gateRules(f *gateFlags) (*gate.Rules, error) {
-	rules := &gate.Rules{}
-	if f.thresholds != "" {
-		r, err := gate.LoadRules(f.thresholds)
-		if err != nil {
-			return nil, err
-		}
-		rules = r
-	}
-	for _, e := range f.exprs {
-		if err := rules.AddThreshold(e, "--threshold"); err != nil {
-			return nil, fmt.Errorf("--threshold: %w", err)
-		}
-	}
-	for _, t := range f.tolerances {
-		i := strings.LastIndex(t, "=")
-		if i < 0 {
-			return nil, fmt.Errorf("--tolerance %q: want METRIC=TOL, e.g. throughput.payments_per_s=-10%%", t)
-		}
-		if err := rules.AddTolerance(strings.TrimSpace(t[:i]), t[i+1:], "--tolerance"); err != nil {
-			return nil, fmt.Errorf("--tolerance: %w", err)
-		}
-	}
-	if err := rules.Validate(); err != nil {
-		return nil, err
-	}
-	if len(rules.Thresholds) == 0 && len(rules.Tolerances) == 0 && !f.cov.enabled() && !f.cov.sameDigest {
-		return nil, fmt.Errorf("nothing to check: give --thresholds FILE, --threshold EXPR or --tolerance METRIC=TOL")
-	}
-	return rules, nil
+// gateCoverage is gate's --require-coverage: the rules a policy change
+// touches must have fired at least K times in the gated run.
+type gateCoverage struct {
+	k     int64
+	diff  []string // OLD, NEW policy files or built-in names
+	rules []string // explicit rule IDs
+	// sameDigest: the result's events.digest must equal the baseline's.
+	sameDigest bool
 }
 
-func loadDocs(paths []string) ([]*gate.Document, error) {
-	var docs []*gate.Document
-	for _, p := range paths {
-		d, err := gate.LoadDocument(p)
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, d)
-	}
-	return docs, nil
+func (g *gateCoverage) register(fl *pflag.FlagSet) {
+	fl.Int64Var(&g.k, "require-coverage", 0, "each rule the policy change touches (--policy-diff) or named (--rule) must have fired at least `K` times in the gated run")
+	fl.StringSliceVar(&g.diff, "policy-diff", nil, "`OLD,NEW` policies (files or built-in names): the rules NEW adds or changes are the ones --require-coverage checks")
+	fl.BoolVar(&g.sameDigest, "same-digest", false, "fail unless the result's events.digest equals the baseline's; on a difference print where the logs part (as walletsim diff)")
+	fl.StringArrayVar(&g.rules, "rule", nil, "a rule `ID` (rules[3], or its id: key) that --require-coverage checks (repeatable)")
 }
 
-// repeatRuns runs the scenario f.repeat times, each in its own directory,
-// and returns the summaries.
-func repeatRuns(cmd *cobra.Command, f *gateFlags) ([]string, error) {
-	if _, err := os.Stat(f.scenario); err != nil {
-		return nil, cli.Usage(fmt.Errorf("--scenario: %w", err))
+func (g *gateCoverage) enabled() bool { return g.k > 0 }
+
+func (g *gateCoverage) validate(changed func(string) bool) error {
+	switch {
+	case changed("require-coverage") && g.k < 1:
+		return cli.Usagef("--require-coverage %d: want 1 or more firings", g.k)
+	case g.k == 0 && (len(g.diff) > 0 || len(g.rules) > 0):
+		return cli.Usagef("--policy-diff and --rule go with --require-coverage K")
+	case g.k > 0 && len(g.diff) == 0 && len(g.rules) == 0:
+		return cli.Usagef("--require-coverage needs --policy-diff OLD,NEW or --rule ID")
+	case len(g.diff) > 0 && len(g.diff) != 2:
+		return cli.Usagef("--policy-diff %s: want exactly two policies, OLD,NEW", strings.Join(g.diff, ","))
 	}
-	out := f.outDir
-	if out == "" {
-		d, err := os.MkdirTemp("", "walletsim-gate-")
-		if err != nil {
-			return nil, err
-		}
-		out = d
-	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-	defer stop()
-	var paths []string
-	for i := 1; i <= f.repeat; i++ {
-		dir := filepath.Join(out, fmt.Sprintf("run-%d", i))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, err
-		}
-		p, err := runScenario(ctx, f.scenario, f.seed, dir)
-		if err != nil {
-			return nil, fmt.Errorf("run %d of %d of %s: %w", i, f.repeat, f.scenario, err)
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "run %d of %d: %s\n", i, f.repeat, p)
-		paths = append(paths, p)
-	}
-	return paths, nil
+	return nil
 }
 
-func writeOutput(cmd *cobra.Command, path string, appendTo bool, write func(io.Writer) error) error {
-	switch path {
-	case "":
-		return nil
-	case "-":
-		return write(cmd.OutOrStdout())
+// checks builds the coverage checks for the results.
+func (g *gateCoverage) checks(results []*gate.Document) ([]gate.Check, []string, error) {
+	ids, policy, notes := append([]string{}, g.rules...), "", []string(nil)
+	if len(g.diff) == 2 {
+		touched, next, note, err := coverage.Change(g.diff[0], g.diff[1])
+		if err != nil {
+			return nil, nil, err
+		}
+		ids, policy, notes = append(ids, touched...), next, []string{note}
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	if appendTo {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	c, err := gate.CoverageChecks(results, policy, ids, g.k)
+	return c, notes, err
+}
+
+// digestPointer prints, under a failed digest comparison, where the result
+// and the baseline part (diff.Pointer).
+func digestPointer(w io.Writer, rep *gate.Report, results, baselines []string) {
+	for _, c := range rep.Checks {
+		if !c.Pass && strings.Contains(c.Metric, "digest") {
+			var r, b string
+			if len(results) > 0 && len(baselines) > 0 {
+				r, b = results[0], baselines[0]
+			}
+			diff.Pointer(context.Background(), w, r, b)
+			return
+		}
 	}
-	fh, err := os.OpenFile(path, flags, 0o644)
-	if err != nil {
-		return err
-	}
-	if err := write(fh); err != nil {
-		fh.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return fh.Close()
 }

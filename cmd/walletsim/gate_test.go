@@ -252,16 +252,14 @@ func TestGateCLI(t *testing.T) {
 	})
 }
 
-// TestGateRepeat drives --repeat through the runScenario hook in process.
+// TestGateRepeat drives --repeat through an injected runner, in process.
 func TestGateRepeat(t *testing.T) {
 	dir := t.TempDir()
 	scenario := writeFile(t, dir, "scenario.yaml", "wallets: 10\n")
 	thresholds := writeFile(t, dir, "gate.yaml", "thresholds:\n  - throughput.payments_per_s >= 50000\n  - invariants.money_conserved == true\n")
 	tps := []float64{50000, 1000, 60000} // the median, 50000, passes
 	var calls []string
-	old := runScenario
-	defer func() { runScenario = old }()
-	runScenario = func(ctx context.Context, scen string, seed int64, outDir string) (string, error) {
+	runScenario := func(ctx context.Context, scen string, seed int64, outDir string) (string, error) {
 		if scen != scenario || seed != 7 {
 			return "", fmt.Errorf("scenario %q seed %d", scen, seed)
 		}
@@ -270,7 +268,7 @@ func TestGateRepeat(t *testing.T) {
 		return p, os.WriteFile(p, []byte(gateSummary(tps[len(calls)-1], 10, true)), 0o644)
 	}
 	exec := func(args ...string) (string, error) {
-		cmd := newGateCmd()
+		cmd := newGateCmd(runScenario)
 		var out bytes.Buffer
 		cmd.SetOut(&out)
 		cmd.SetErr(&out)

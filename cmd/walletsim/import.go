@@ -1,9 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,8 +10,6 @@ import (
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/trace/paysim"
 )
-
-func init() { rootCmd.AddCommand(newImportCmd()) }
 
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -79,45 +76,16 @@ with --strict any bad row is an error and no trace is written (exit 2).`,
 }
 
 func importPaySim(cmd *cobra.Command, in, out string, o paysim.Options, strict bool) error {
-	f, err := os.Open(in)
-	if err != nil {
+	res, err := paysim.ConvertFile(in, out, o, strict)
+	if res != nil {
+		res.WriteErrors(cmd.ErrOrStderr(), showErrors)
+	}
+	var re *paysim.RowError
+	var ie *paysim.InputError
+	if errors.As(err, &re) || errors.As(err, &ie) {
 		return cli.Usage(err)
 	}
-	defer f.Close()
-	o.Input = filepath.Base(in)
-	// Write beside the target and rename when done: a failed import never
-	// leaves a half trace where a replay would find it.
-	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp-*")
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	res, err := paysim.Convert(f, in, tmp, o)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	stderr := cmd.ErrOrStderr()
-	if res != nil {
-		for i, re := range res.Errors {
-			if i == showErrors {
-				break
-			}
-			fmt.Fprintln(stderr, "bad row:", re)
-		}
-		if res.Rejected > int64(min(len(res.Errors), showErrors)) {
-			fmt.Fprintf(stderr, "bad rows: %d in all (the first %d shown)\n", res.Rejected, min(len(res.Errors), showErrors))
-		}
-	}
-	if err != nil {
-		if _, ok := err.(*paysim.RowError); ok {
-			return cli.Usage(err)
-		}
-		return err
-	}
-	if strict && res.Rejected > 0 {
-		return cli.Usagef("%s: %d bad rows (--strict): no trace written", in, res.Rejected)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "imported %s: %d rows, %d payments over %d steps, %d wallets, %d merchants; %d bad rows left out\nwrote %s\n",

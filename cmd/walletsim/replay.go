@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/signal"
 
@@ -11,8 +10,6 @@ import (
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/engine/replay"
 )
-
-func init() { rootCmd.AddCommand(newReplayCmd()) }
 
 func newReplayCmd() *cobra.Command {
 	var bf busFlags
@@ -48,20 +45,10 @@ it starts from the snapshots there and writes new ones at the end.`,
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(res)
 			} else {
-				fmt.Fprintf(out, "replayed %d events (%d from snapshots, %d duplicates skipped) of %d wallets in %.2fs: %.0f events/s\n",
-					res.Events, res.Resumed, res.Duplicates, res.Wallets, res.DurationS, res.EventsPerS)
-				fmt.Fprintf(out, "digest %s\nstate  %s\nviolations %d\n", res.Digest, res.StateDigest, res.Violations)
-				for _, e := range res.FirstErrors {
-					fmt.Fprintln(out, "  ", e)
-				}
+				res.WriteText(out)
 			}
-			switch {
-			case res.Violations > 0:
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("replay: %d events do not apply cleanly", res.Violations)}
-			case expect != "" && expect != res.Digest:
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("replay: digest %s, expected %s", res.Digest, expect)}
-			case expectState != "" && expectState != res.StateDigest:
-				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("replay: state digest %s, expected %s", res.StateDigest, expectState)}
+			if err := res.Check(expect, expectState); err != nil {
+				return &cli.ExitError{Code: cli.ExitFailure, Err: err}
 			}
 			return nil
 		},

@@ -6,8 +6,6 @@ import (
 	"github.com/walletsim/walletsim/loadtest"
 )
 
-func init() { rootCmd.AddCommand(newReportCmd()) }
-
 func newReportCmd() *cobra.Command {
 	var out string
 	var minSuccess float64
@@ -27,7 +25,7 @@ ratios at least --min-success; 1: below; 2: unreadable directories.`,
 			}
 			rep.WriteText(cmd.OutOrStdout())
 			if out != "" {
-				if err := writeAttackFiles(cmd.OutOrStdout(), rep, out); err != nil {
+				if err := rep.WriteFiles(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			}

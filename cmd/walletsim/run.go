@@ -5,13 +5,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/internal/manifest"
+	"github.com/walletsim/walletsim/sim/bus/netfault"
+	"github.com/walletsim/walletsim/sim/metrics"
 	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
+	"github.com/walletsim/walletsim/sim/trace"
 )
 
 type runFlags struct {
@@ -22,43 +27,40 @@ type runFlags struct {
 	addr  string
 	fresh bool
 	quiet bool
+
+	scale       string        // --scale: a preset (scenario.Scale)
+	cal         calMode       // --calibration
+	coverage    bool          // --coverage: print the policy coverage table
+	report      bool          // --report: DIR/report.html with --out
+	trace, pace string        // --trace FILE replaces the generator
+	workers     string        // --workers local|external
+	metricsAddr string        // --metrics-addr
+	metricsHold time.Duration // --metrics-hold
+	forkAt      string        // --fork-at TIME --from RUN: see run_fork.go
+	forkFrom    string
 }
 
-var runCmd *cobra.Command
+// calMode is --calibration: summary (default), table, or off.
+type calMode string
 
-func init() {
-	runCmd = newRunCmd()
-	rootCmd.AddCommand(runCmd)
-}
-
-// registerRunFlags adds flags to `run` from a run_*.go file. Go runs the
-// init functions of a package's files in name order, so run.go's comes
-// first and the command already exists: apply the hook to it now.
-func registerRunFlags(h func(fs *pflag.FlagSet)) {
-	if runCmd != nil {
-		h(runCmd.Flags())
-		return
+func (m *calMode) String() string { return string(*m) }
+func (m *calMode) Type() string   { return "summary|table|off" }
+func (m *calMode) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "summary", "true", "on":
+		*m = "summary"
+	case "table", "full":
+		*m = "table"
+	case "off", "false", "none":
+		*m = "off"
+	default:
+		return fmt.Errorf("want summary, table or off, got %q", v)
 	}
-	runFlagHooks = append(runFlagHooks, h)
+	return nil
 }
-
-// Extension points: features that add flags to run register here from
-// their own file (run_*.go), so run.go stays small and owners don't collide.
-var (
-	// runFlagHooks add flags; use registerRunFlags, which also works after
-	// the command is built.
-	runFlagHooks []func(fs *pflag.FlagSet)
-	// runScenarioHooks adjust the scenario before it is validated (scale
-	// presets).
-	runScenarioHooks []func(cmd *cobra.Command, s *scenario.Scenario) error
-	// runOptionHooks adjust the run (metrics, traces, workers).
-	runOptionHooks []func(cmd *cobra.Command, o *run.Options) error
-	// runResultHooks see the finished run (reports, calibration).
-	runResultHooks []func(cmd *cobra.Command, out string, res *run.Result) error
-)
 
 func newRunCmd() *cobra.Command {
-	f := &runFlags{}
+	f := &runFlags{cal: "summary"}
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
 		Short: "Run a scenario through the event-sourced engine on Kafka and audit the log",
@@ -81,21 +83,30 @@ runtime failure or a broken invariant; 2: bad arguments or scenario.`,
 	fs.StringVar(&f.addr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 	fs.BoolVar(&f.fresh, "fresh", true, "delete the engine's topics before starting")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
-	for _, h := range runFlagHooks {
-		h(fs)
+	var names []string
+	for _, p := range scenario.Presets {
+		names = append(names, fmt.Sprintf("%s (%d wallets, %d payments)", p.Name, p.Wallets, p.Payments))
 	}
+	fs.StringVar(&f.scale, "scale", "", "resize the scenario: "+strings.Join(names, ", "))
+	fs.VarPF(&f.cal, "calibration", "", "check the generated traffic against calibrated targets: summary (one line and the off rows), table (every row) or off; DIR/calibration.json with --out").NoOptDefVal = "summary"
+	fs.BoolVar(&f.coverage, "coverage", false, "print how often each policy rule and route fired, and the rules that never did")
+	fs.BoolVar(&f.report, "report", true, "with --out, also write DIR/report.html (self-contained, charts over time)")
+	fs.StringVar(&f.trace, "trace", "", "replay this trace file instead of generating the scenario's traffic")
+	fs.StringVar(&f.pace, "pace", string(trace.PaceStep), "trace pacing: step (one epoch per step, e.g. a simulated hour) or fast (as fast as possible: full 1s epochs)")
+	fs.StringVar(&f.workers, "workers", "local", "where the processors run: local (in this process) or external (`walletsim worker` processes; needs --brokers)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics during the run (host:port; port 0 picks one)")
+	fs.DurationVar(&f.metricsHold, "metrics-hold", 0, "after the run, keep serving the final metrics this long (Ctrl-C ends it early)")
+	fs.StringVar(&f.forkAt, "fork-at", "", "with --from RUN: continue RUN's traffic under --policy from simulated `TIME` (RFC 3339, or a duration from the scenario's start such as 12h)")
+	fs.StringVar(&f.forkFrom, "from", "", "the finished run `DIR` to fork (its log must be reachable: its --data dir, --data, or --brokers)")
 	return cmd
 }
 
 func runRun(cmd *cobra.Command, f *runFlags, name string) error {
-	if forkRequested(cmd) {
+	fl := cmd.Flags()
+	if fl.Changed("fork-at") || fl.Changed("from") {
 		return runFork(cmd, f, name)
 	}
-	var hooks []func(*scenario.Scenario) error
-	for _, h := range runScenarioHooks {
-		hooks = append(hooks, func(s *scenario.Scenario) error { return h(cmd, s) })
-	}
-	sc, src, err := f.sf.resolve(cmd, name, hooks...)
+	sc, src, err := f.sf.resolve(cmd, name, scaleHook(cmd, f.scale, fl.Changed("scale")))
 	if err != nil {
 		return err
 	}
@@ -113,7 +124,10 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	opts := run.Options{
 		Scenario: sc, Policy: table, PolicyName: pol.Name, Bus: bus, DataDir: f.data, BrokerAddr: f.addr,
 		Topics: f.bus.topics(), Partitions: s.Partitions, Fresh: f.fresh,
-		Identity: runIdentity(src.Data, sc, pol.Name),
+		Identity: run.IdentityOf(src.Data, sc, pol.Name),
+		// A replayed trace has no scenario targets to meet.
+		Calibrate: f.cal != "off" && !fl.Changed("trace"),
+		Sample:    f.report && f.out != "",
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		opts.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
@@ -121,10 +135,29 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if !f.quiet {
 		opts.Progress, opts.Terminal = os.Stderr, isTerminal(os.Stderr)
 	}
-	for _, h := range runOptionHooks {
-		if err := h(cmd, &opts); err != nil {
-			return err
-		}
+	// A scenario's faults: key injects broker faults into the embedded
+	// broker and network faults through a proxy (package faults, netfault).
+	if opts.Faults, opts.NetFaults, err = run.ScenarioFaults(sc, opts.Topics.Events); err != nil {
+		return cli.Usage(err)
+	}
+	if opts.Faults.Enabled() && len(bus.Brokers) > 0 {
+		return cli.Usagef("faults: the scenario's faults key drives the embedded broker; drop --brokers (a real cluster's faults are its own)")
+	}
+	opts.FaultLogf = func(format string, a ...any) { fmt.Fprintf(cmd.ErrOrStderr(), format+"\n", a...) }
+	var px *netfault.Proxy
+	opts.OnProxy = func(p *netfault.Proxy) { px = p }
+	m, srv, err := f.startMetrics(cmd, &opts)
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		defer srv.Close()
+	}
+	if err := f.traceSource(cmd, &opts); err != nil {
+		return err
+	}
+	if err := f.externalWorkers(cmd, &opts); err != nil {
+		return err
 	}
 	res, err := run.Run(ctx, opts)
 	if err != nil {
@@ -132,21 +165,127 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	sum := res.Summary
 	sum.Manifest = collectManifest(src.Path, src.Data, sum.Seed, sum.Policy, sum.Engine.Broker)
-	sum.WriteTable(cmd.OutOrStdout())
+	w := cmd.OutOrStdout()
+	sum.WriteTable(w)
 	if f.out != "" {
 		p, err := sum.WriteJSON(f.out)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
+		fmt.Fprintln(w, "wrote", p)
+		if f.report {
+			p, err := res.WriteHTML(f.out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "wrote", p)
+		}
 	}
-	for _, h := range runResultHooks {
-		if err := h(cmd, f.out, res); err != nil {
+	if cal, err := res.Calibration(); err != nil {
+		return err
+	} else if cal != nil {
+		if err := cal.Write(w, f.out, f.cal == "table"); err != nil {
 			return err
+		}
+	}
+	if f.coverage && sum.PolicyCoverage != nil {
+		if err := sum.PolicyCoverage.WriteTable(w); err != nil {
+			return err
+		}
+	}
+	res.WriteFaults(w, px)
+	if m != nil {
+		m.ObserveSummary(sum)
+		if f.metricsHold > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "metrics: run finished; serving final values at %s for %s (Ctrl-C ends)\n", srv.URL(), f.metricsHold)
+			select {
+			case <-ctx.Done():
+			case <-time.After(f.metricsHold):
+			}
 		}
 	}
 	if !sum.Invariants.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("invariants violated: see the table above")}
+	}
+	return nil
+}
+
+// startMetrics is --metrics-addr: Prometheus metrics while the run lasts
+// and, with --metrics-hold, the final values afterwards, so a scraper (or
+// the dashboards test) sees the finished run, not a vanished target.
+func (f *runFlags) startMetrics(cmd *cobra.Command, o *run.Options) (*metrics.Metrics, *metrics.Server, error) {
+	if f.metricsAddr == "" {
+		if cmd.Flags().Changed("metrics-hold") {
+			return nil, nil, cli.Usagef("--metrics-hold needs --metrics-addr")
+		}
+		return nil, nil, nil
+	}
+	if f.metricsHold < 0 {
+		return nil, nil, cli.Usagef("--metrics-hold: must not be negative, got %s", f.metricsHold)
+	}
+	// The server outlives the command's signal context on purpose: it
+	// closes after --metrics-hold.
+	m, srv, err := metrics.Listen(context.Background(), f.metricsAddr, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
+	if err != nil {
+		return nil, nil, cli.Usage(err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "metrics: serving %s\n", srv.URL())
+	o.Observer = m
+	return m, srv, nil
+}
+
+// traceSource is --trace FILE: replay a trace (package trace; `walletsim
+// import paysim` writes them) instead of the scenario's generator. The
+// scenario still names the policy, partitions and seed (route latencies);
+// the trace brings the wallets, merchants and payments. --pace step gives
+// each step its own epoch of the trace's step length (an hour for PaySim);
+// --pace fast packs payments into full one-second epochs.
+func (f *runFlags) traceSource(cmd *cobra.Command, o *run.Options) error {
+	fl := cmd.Flags()
+	if !fl.Changed("trace") {
+		if fl.Changed("pace") {
+			return cli.Usagef("--pace needs --trace")
+		}
+		return nil
+	}
+	for _, name := range []string{"scale", "payments"} {
+		if fl.Changed(name) {
+			return cli.Usagef("--%s does not apply to --trace: the trace decides the wallets and payments", name)
+		}
+	}
+	src, err := trace.OpenSource(f.trace, f.pace)
+	if err != nil {
+		return cli.Usage(err)
+	}
+	o.Source, o.Clock, o.Total = src, src.Clock(), src.Payments()
+	return nil
+}
+
+// externalWorkers is --workers external: this process only produces the
+// scenario's commands, waits for `walletsim worker` processes (any number,
+// on any machines, in one consumer group) to checkpoint every partition
+// done, then audits the log like any run.
+func (f *runFlags) externalWorkers(cmd *cobra.Command, o *run.Options) error {
+	switch f.workers {
+	case "local", "":
+		return nil
+	case "external":
+	default:
+		return cli.Usagef("--workers: want local or external, got %q", f.workers)
+	}
+	if len(o.Bus.Brokers) == 0 {
+		return cli.Usagef("--workers external needs --brokers host:port: workers in other processes cannot reach this process's embedded broker")
+	}
+	o.ExternalWorkers = true
+	// The workers may already be reading these topics (they create them
+	// when they start first). Deleting them under a consumer group would
+	// pull the log from under running processors, so with external workers
+	// a run keeps existing topics unless --fresh is given explicitly.
+	if !cmd.Flags().Changed("fresh") {
+		o.Fresh = false
+	}
+	if o.Progress != nil {
+		fmt.Fprintln(o.Progress, "run: producing only; `walletsim worker` processes run the processors")
 	}
 	return nil
 }

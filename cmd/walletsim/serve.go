@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -16,29 +14,18 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/api"
 	"github.com/walletsim/walletsim/sim/metrics"
 )
 
-func init() { rootCmd.AddCommand(newServeCmd()) }
-
 // apiFlags configure the API server; attack reuses them for its
 // in-process server.
 type apiFlags struct {
-	bus         busFlags
-	scenario    string
-	policy      string
-	partitions  int
-	scale       float64
-	epoch       time.Duration
-	token       string
-	async       bool
-	syncTimeout time.Duration
-	maxInFlight int64
-	retain      int
-	data        string
-	brokerAddr  string
+	bus      busFlags
+	cfg      api.Config // the flags bound to its fields
+	scenario string
+	policy   string
+	scale    float64
 }
 
 func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
@@ -46,63 +33,35 @@ func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
 	if withScenario {
 		fs.StringVar(&f.scenario, "scenario", "quickstart", "scenario whose population (wallets, merchants) the API serves: built-in name or YAML file")
 	}
+	c := &f.cfg
 	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
-	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (default: one per core, at most 8; not the scenario's)")
+	fs.IntVar(&c.Partitions, "partitions", 0, "partitions per topic (default: one per core, at most 8; not the scenario's)")
 	fs.Float64Var(&f.scale, "scale", 1, "multiply the population (consumers, wallets, merchants) by this factor")
-	fs.DurationVar(&f.epoch, "epoch", time.Millisecond, "wall-clock window of one epoch of requests (the engine's batching delay)")
-	fs.BoolVar(&f.async, "async", false, "answer 202 with the payment ID instead of waiting for the outcome (per request: Prefer: respond-sync)")
-	fs.DurationVar(&f.syncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
-	fs.Int64Var(&f.maxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")
-	fs.IntVar(&f.retain, "retain", 1_000_000, "finished payments and idempotency keys remembered (the log keeps everything)")
-	fs.StringVar(&f.data, "data", "", "embedded broker data dir (default: in memory)")
-	fs.StringVar(&f.brokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
+	fs.DurationVar(&c.Epoch, "epoch", time.Millisecond, "wall-clock window of one epoch of requests (the engine's batching delay)")
+	fs.BoolVar(&c.Async, "async", false, "answer 202 with the payment ID instead of waiting for the outcome (per request: Prefer: respond-sync)")
+	fs.DurationVar(&c.SyncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
+	fs.Int64Var(&c.MaxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")
+	fs.IntVar(&c.Retain, "retain", 1_000_000, "finished payments and idempotency keys remembered (the log keeps everything)")
+	fs.StringVar(&c.DataDir, "data", "", "embedded broker data dir (default: in memory)")
+	fs.StringVar(&c.BrokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 }
 
-// config loads the scenario and policy and builds the server's scenarios.
+// config loads the scenario and policy and completes the server's Config.
 func (f *apiFlags) config(name string) (api.Config, error) {
-	sc, src, err := scenarios.LoadScenario(name)
-	if err != nil {
-		return api.Config{}, cli.Usage(err)
+	cfg := f.cfg
+	var err error
+	if cfg.Scenario, cfg.Policy, err = api.LoadScenario(name, f.policy, f.scale, cfg.Partitions); err != nil {
+		return cfg, cli.Usage(err)
 	}
-	s := *sc.Scenario
-	if f.scale != 1 {
-		if err := api.ScalePopulation(&s, f.scale); err != nil {
-			return api.Config{}, cli.Usagef("--scale: %v", err)
-		}
+	if cfg.Bus, err = f.bus.config(); err != nil {
+		return cfg, err
 	}
-	if f.partitions != 0 {
-		if f.partitions < 1 || f.partitions > 1024 {
-			return api.Config{}, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
-		}
-		s.Partitions = f.partitions
+	cfg.Topics = f.bus.topics()
+	if cfg.Epoch < time.Millisecond {
+		return cfg, cli.Usagef("--epoch %s: want at least 1ms", cfg.Epoch)
 	}
-	if f.policy != "" {
-		s.Policy = f.policy
-	}
-	if s.Policy == "" {
-		s.Policy = "unionpay-open-2024"
-	}
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
-		return api.Config{}, cli.Usage(err)
-	}
-	table, _, _, err := scenarios.LoadPolicy(s.Policy)
-	if err != nil {
-		return api.Config{}, cli.Usage(err)
-	}
-	bus, err := f.bus.config()
-	if err != nil {
-		return api.Config{}, err
-	}
-	if f.epoch < time.Millisecond {
-		return api.Config{}, cli.Usagef("--epoch %s: want at least 1ms", f.epoch)
-	}
-	cfg := api.Config{
-		Scenario: sc, Policy: table, Bus: bus, DataDir: f.data, BrokerAddr: f.brokerAddr,
-		Topics: f.bus.topics(), Partitions: f.partitions, Epoch: f.epoch, Token: f.token,
-		Async: f.async, SyncTimeout: f.syncTimeout, MaxInFlight: f.maxInFlight, Retain: f.retain,
-	}
-	if f.retain < 1 {
-		return api.Config{}, cli.Usagef("--retain %d: want at least 1", f.retain)
+	if cfg.Retain < 1 {
+		return cfg, cli.Usagef("--retain %d: want at least 1", cfg.Retain)
 	}
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
@@ -135,7 +94,7 @@ exits 0 when every invariant held, 1 otherwise. The bearer token comes from
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (loopback by default; binding elsewhere exposes the API)")
-	fs.StringVar(&f.token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
+	fs.StringVar(&f.cfg.Token, "token", "", "bearer token required on /v1 (default: $WALLETSIM_TOKEN; none: no auth)")
 	fs.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics (HTTP payment requests by code, latency) at http://ADDR/metrics (host:port; port 0 picks one)")
 	fs.BoolVar(&fresh, "fresh", false, "delete the topics at start instead of resuming their log (accepted payments, outcomes, idempotency keys)")
 	f.register(fs, true)
@@ -143,8 +102,8 @@ exits 0 when every invariant held, 1 otherwise. The bearer token comes from
 }
 
 func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsAddr string) error {
-	if f.token == "" {
-		f.token = os.Getenv("WALLETSIM_TOKEN")
+	if f.cfg.Token == "" {
+		f.cfg.Token = os.Getenv("WALLETSIM_TOKEN")
 	}
 	cfg, err := f.config(f.scenario)
 	if err != nil {
@@ -164,31 +123,12 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 		return err
 	}
 	defer stopMetrics()
-	api, hs, err := startAPI(ctx, cfg, ln, func(h http.Handler) http.Handler { return observeHTTP(h, m) })
+	lessGC()
+	fin, err := api.Serve(ctx, cfg, ln, m.Middleware, out)
 	if err != nil {
 		return err
 	}
-	auth := "no auth"
-	if cfg.Token != "" {
-		auth = "bearer token required" // never the token itself
-	}
-	fmt.Fprintf(out, "walletsim serve: http://%s (%d wallets, %s, %s)\n", ln.Addr(), api.Wallets(), cfg.Scenario.Name, auth)
-	select {
-	case <-api.Ready():
-		fmt.Fprintln(out, "walletsim serve: ready")
-	case <-ctx.Done():
-	case <-api.Done():
-	}
-	select {
-	case <-ctx.Done():
-	case <-api.Done():
-	}
-	fmt.Fprintln(out, "walletsim serve: draining")
-	fin, err := stopAPI(api, hs)
-	if err != nil {
-		return err
-	}
-	writeAudit(out, fin)
+	fin.WriteText(out)
 	if !fin.Audit.OK() {
 		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after serve")}
 	}
@@ -206,51 +146,4 @@ func lessGC() {
 		debug.SetGCPercent(1000)
 		debug.SetMemoryLimit(4 << 30)
 	}
-}
-
-// startAPI starts the engine and an HTTP server on ln, its handler
-// wrapped by wrap (metrics) if given.
-func startAPI(ctx context.Context, cfg api.Config, ln net.Listener, wrap ...func(http.Handler) http.Handler) (*api.Server, *http.Server, error) {
-	lessGC()
-	api, err := api.Start(ctx, cfg)
-	if err != nil {
-		ln.Close()
-		return nil, nil, err
-	}
-	hs := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      cfg.SyncTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
-	}
-	for _, w := range wrap {
-		hs.Handler = w(hs.Handler)
-	}
-	go hs.Serve(ln)
-	return api, hs, nil
-}
-
-// stopAPI stops the HTTP server (waiting for handlers, which wait for
-// their outcomes), then drains the engine and audits the log.
-func stopAPI(api *api.Server, hs *http.Server) (*api.Final, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := hs.Shutdown(ctx); err != nil {
-		hs.Close()
-	}
-	return api.Close(ctx)
-}
-
-func writeAudit(w io.Writer, fin *api.Final) {
-	r := fin.Audit
-	verdict := "OK"
-	if !r.OK() {
-		verdict = "VIOLATED"
-	}
-	fmt.Fprintf(w, "accepted          %d payments (%d settled, %d declined in the log; %d by earlier sessions)\n", fin.Accepted, r.Succeeded, r.Declined, fin.Restored)
-	fmt.Fprintf(w, "invariants        %s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n",
-		verdict, r.MoneyConserved, r.NegativeBalances, r.DuplicateEvents, r.UnresolvedCommands)
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/walletsim/walletsim/sim/engine"
 )
 
-func init() { rootCmd.AddCommand(newVerifyCmd()) }
-
 func newVerifyCmd() *cobra.Command {
 	var bf busFlags
 	var asJSON bool
@@ -47,11 +45,7 @@ fails.`,
 				enc.SetIndent("", "  ")
 				_ = enc.Encode(rep)
 			} else {
-				fmt.Fprintf(out, "events %d, wallets %d, payments %d (%d succeeded, %d declined)\n", rep.Events, rep.Wallets, rep.Attempted, rep.Succeeded, rep.Declined)
-				fmt.Fprintf(out, "digest %s\n", rep.Digest)
-				fmt.Fprintf(out, "money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n", rep.MoneyConserved, rep.NegativeBalances, rep.DuplicateEvents, rep.UnresolvedCommands)
-				fmt.Fprintf(out, "unbalanced events %d, balance mismatches %d, sequence gaps %d, fx violations %d, duplicate outcomes %d, orphan outcomes %d, open suspense %v\n",
-					rep.UnbalancedEvents, rep.BalanceMismatches, rep.SequenceGaps, rep.FXViolations, rep.DuplicateOutcomes, rep.OrphanOutcomes, rep.SuspenseOpen)
+				rep.WriteText(out)
 			}
 			if !rep.OK() {
 				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("verify: invariants violated: %s", strings.Join(rep.Violations(), ", "))}

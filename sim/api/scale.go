@@ -5,6 +5,8 @@ import (
 	"maps"
 	"math"
 
+	"github.com/walletsim/walletsim/scenarios"
+	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -41,4 +43,42 @@ func ScalePopulation(s *scenario.Scenario, f float64) error {
 	}
 	p.Consumers, p.Wallets, s.Merchants.Count = cons, wallets, merch
 	return nil
+}
+
+// LoadScenario loads the scenario whose population the API serves (a
+// built-in name or a YAML file), its population multiplied by scale, with
+// partitions (0: the scenario's) and policy (empty: the scenario's, else
+// unionpay-open-2024) applied, and the policy's route table. Its errors
+// name the CLI's flags (--scale, --partitions).
+func LoadScenario(name, policy string, scale float64, partitions int) (*scenario.Compiled, *route.Table, error) {
+	sc, src, err := scenarios.LoadScenario(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := *sc.Scenario
+	if scale != 1 {
+		if err := ScalePopulation(&s, scale); err != nil {
+			return nil, nil, fmt.Errorf("--scale: %v", err)
+		}
+	}
+	if partitions != 0 {
+		if partitions < 1 || partitions > 1024 {
+			return nil, nil, fmt.Errorf("--partitions: want 1-1024, got %d", partitions)
+		}
+		s.Partitions = partitions
+	}
+	if policy != "" {
+		s.Policy = policy
+	}
+	if s.Policy == "" {
+		s.Policy = "unionpay-open-2024"
+	}
+	if sc, err = scenarios.Recompile(src, &s); err != nil {
+		return nil, nil, err
+	}
+	table, _, _, err := scenarios.LoadPolicy(s.Policy)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sc, table, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/route"
+	"golang.org/x/sync/errgroup"
 )
 
 // Verify replays the commands and events topics through an auditor: it
@@ -92,8 +93,6 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 	defer cancel()
 	batches := make(chan *batch, 16)
 	free := make(chan *batch, 32)
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*parts+3)
 	// One poller learns how far each topic's partitions have grown and
 	// publishes it; the scanners chase those ends, and once the log is
 	// complete (done closed) the poller publishes the final ends and
@@ -115,18 +114,13 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 			ends[i][p].Store(next[p])
 		}
 	}
+	// The poller and the scanners: the first error cancels the others.
+	g, gctx := errgroup.WithContext(ctx)
 	settled := make(chan struct{})
 	if done == nil {
 		close(settled)
 	} else {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := pollEnds(ctx, admin, names, ends, done, settled); err != nil {
-				errs <- err
-				cancel()
-			}
-		}()
+		g.Go(func() error { return pollEnds(gctx, admin, names, ends, done, settled) })
 	}
 	var deadOnce sync.Once
 	var dead map[int]map[int64]bool
@@ -134,31 +128,25 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 	for i, topic := range names {
 		isEvents := topic == topics.Events
 		for p := range ends[i] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var err error
+			g.Go(func() error {
 				if isEvents {
-					err = follow(ctx, bc, topic, p, firsts[i][p], &ends[i][p], settled, batches, free)
-				} else {
-					select {
-					case <-settled:
-					case <-ctx.Done():
-						return
-					}
-					deadOnce.Do(func() { dead, deadErr = deadLettered(ctx, bc, admin, topics) })
-					if err = deadErr; err == nil {
-						err = scanDecode(ctx, bc, topic, p, firsts[i][p], ends[i][p].Load(), false, dead[p], batches, free)
-					}
+					return follow(gctx, bc, topic, p, firsts[i][p], &ends[i][p], settled, batches, free)
 				}
-				if err != nil {
-					errs <- err
-					cancel()
+				select {
+				case <-settled:
+				case <-gctx.Done():
+					return nil
 				}
-			}()
+				deadOnce.Do(func() { dead, deadErr = deadLettered(gctx, bc, admin, topics) })
+				if deadErr != nil {
+					return deadErr
+				}
+				return scanDecode(gctx, bc, topic, p, firsts[i][p], ends[i][p].Load(), false, dead[p], batches, free)
+			})
 		}
 	}
-	go func() { wg.Wait(); close(batches) }()
+	var scanErr error // read after batches closes
+	go func() { scanErr = g.Wait(); close(batches) }()
 	a := audit.New()
 	if cfg.Routes != nil {
 		a = audit.NewWithPolicy(cfg.Routes, cfg.Limits)
@@ -199,9 +187,8 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 		default:
 		}
 	}
-	close(errs)
-	if err := <-errs; err != nil {
-		return nil, audit.Report{}, err
+	if scanErr != nil {
+		return nil, audit.Report{}, scanErr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, audit.Report{}, err

@@ -19,6 +19,7 @@ import (
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/faults"
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/engine/replay"
@@ -79,6 +80,19 @@ type Options struct {
 	// epoch length and version. A fresh run records it; a resume whose
 	// identity differs from the log's fails with *engine.IdentityError.
 	Identity engine.Identity
+	// Faults injects broker faults into the embedded broker (package
+	// faults; restarts count from the first outcome); FaultLogf gets the
+	// injector's lines. Result.Faults and summary.json report them.
+	Faults    faults.Config
+	FaultLogf func(string, ...any)
+	// Observer, if set, sees the engine and every event (metrics).
+	Observer Observer
+	// Sample records throughput and latency over time (Result.Series,
+	// report.html).
+	Sample bool
+	// Calibrate checks the generated traffic against the scenario's
+	// calibrated targets (Result.Calibration).
+	Calibrate bool
 }
 
 // identity completes o.Identity with what the run itself knows.
@@ -128,6 +142,11 @@ type Result struct {
 	Summary *Summary
 	Process *engine.ProcessResult
 	Audit   *audit.Auditor
+	// Faults is what Options.Faults injected; Series what Options.Sample
+	// recorded (nil without them).
+	Faults *faults.Report
+	Series *Series
+	cal    *calState
 }
 
 // maxPartitions bounds the partition count: each partition is a processor
@@ -177,6 +196,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	x, err := o.startExtras()
+	if err != nil {
+		return nil, err
+	}
+	defer x.stop()
 	brokerKind := "external"
 	if len(o.Bus.Brokers) == 0 {
 		brokerKind = "embedded"
@@ -347,7 +371,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	s.Engine.EpochMS = o.Scenario.EpochMS
 	s.DeadLetters = eng.DeadLetters()
 	s.Retries = eng.Retries()
-	return &Result{Summary: s, Process: pres, Audit: aud}, nil
+	res := &Result{Summary: s, Process: pres, Audit: aud}
+	x.finish(res)
+	return res, nil
 }
 
 func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.ProcessResult, elapsed time.Duration) *Summary {

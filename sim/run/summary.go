@@ -12,6 +12,7 @@ import (
 
 	"github.com/walletsim/walletsim/sim/audit"
 	"github.com/walletsim/walletsim/sim/gen"
+	"github.com/walletsim/walletsim/sim/bus/faults"
 	"github.com/walletsim/walletsim/sim/report/coverage"
 )
 
@@ -50,6 +51,8 @@ type Summary struct {
 	// LowCarbon is the enrolment in WeChat Pay's low-carbon programme,
 	// when the scenario models it (scenario low_carbon).
 	LowCarbon *gen.LowCarbon `json:"low_carbon,omitempty"`
+	// Faults is what the scenario's faults key injected (Options.Faults).
+	Faults *faults.Report `json:"faults,omitempty"`
 }
 
 // Payments counts payments.

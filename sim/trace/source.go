@@ -133,3 +133,17 @@ func (s *Source) command(p *Payment, id uint64, e uint32, t int64) event.Command
 	}
 	return c
 }
+
+// OpenSource loads the trace file and paces it (ParsePace: step or fast);
+// a bad pace names --pace.
+func OpenSource(file, pace string) (*Source, error) {
+	pc, err := ParsePace(pace)
+	if err != nil {
+		return nil, fmt.Errorf("--pace: %w", err)
+	}
+	t, err := LoadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return NewSource(t, pc)
+}

@@ -123,3 +123,28 @@ func FormatMDE(q Row) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100*q.MDE)
 }
+
+// Write prints the report after a run: every row (table) or one line and
+// the off rows; with dir, it writes dir/calibration.json first and names
+// it.
+func (r *Report) Write(w io.Writer, dir string, table bool) error {
+	p := ""
+	if dir != "" {
+		var err error
+		if p, err = r.WriteJSON(dir); err != nil {
+			return fmt.Errorf("calibration: %w", err)
+		}
+	}
+	if table {
+		r.WriteTable(w)
+		if p != "" {
+			fmt.Fprintln(w, "wrote", p)
+		}
+		return nil
+	}
+	if p != "" {
+		p = filepath.Base(p)
+	}
+	r.WriteSummary(w, p)
+	return nil
+}

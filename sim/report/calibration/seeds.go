@@ -1,6 +1,10 @@
 package calibration
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -103,4 +107,14 @@ func (s *SeedsReport) WriteTable(w io.Writer) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", r.Kind, r.Quantity, r.Key, r.Passed, r.Runs, r.Off, r.Unresolved, r.Departs, r.Basis)
 	}
 	tw.Flush()
+}
+
+// WriteJSON writes dir/calibrate.json.
+func (r *SeedsReport) WriteJSON(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	p := filepath.Join(dir, "calibrate.json")
+	return p, os.WriteFile(p, append(b, '\n'), 0o644)
 }

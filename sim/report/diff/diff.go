@@ -444,3 +444,16 @@ func provider(p sim.Provider) string {
 	}
 	return p.String()
 }
+
+// LogAt is where to read a log the caller names: an embedded broker's data
+// dir when given, else the cluster bc when it has brokers, else nil (the
+// summary's own record, Recorded).
+func LogAt(dataDir string, bc bus.Config, topics bus.Topics) *Log {
+	switch {
+	case dataDir != "":
+		return &Log{DataDir: dataDir, Topics: topics}
+	case len(bc.Brokers) > 0:
+		return &Log{Bus: bc, Topics: topics}
+	}
+	return nil
+}

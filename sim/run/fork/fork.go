@@ -407,3 +407,16 @@ func short(d string) string {
 	}
 	return d
 }
+
+// ParseTime reads a fork time as RFC 3339 or as a duration from startMS
+// (the scenario's start), and returns it in Unix milliseconds.
+func ParseTime(s string, startMS int64) (int64, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UnixMilli(), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("--fork-at %q: want RFC 3339 (2024-07-24T12:00:00+08:00) or a duration from the scenario's start (12h)", s)
+	}
+	return startMS + d.Milliseconds(), nil
+}

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -10,77 +10,29 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/report/html"
-	"github.com/walletsim/walletsim/sim/run"
 )
 
-// run --out DIR also writes DIR/report.html: the summary plus throughput
-// and latency over time, sampled from the engine while the run lasts (the
-// summary alone has only end-of-run totals).
+// With Options.Sample a run records throughput and latency over time,
+// sampled from the engine while it lasts (the summary alone has only
+// end-of-run totals), for report.html.
 
-const reportSampleEvery = 250 * time.Millisecond
+const sampleEvery = 250 * time.Millisecond
 
-var runReport struct {
-	enabled bool
-	s       *reportSampler
+// Series is what a sampled run recorded: payments resolved per second
+// (produced, with external workers) and outcome latency percentiles in
+// milliseconds, per sampleEvery window.
+type Series struct {
+	Throughput []html.Point
+	Latency    html.LatencySeries
 }
 
-func init() {
-	registerRunFlags(func(fs *pflag.FlagSet) {
-		fs.BoolVar(&runReport.enabled, "report", true, "with --out, also write DIR/report.html (self-contained, charts over time)")
-	})
-	runOptionHooks = append(runOptionHooks, runReportOptions)
-	// First among the result hooks: the report must not wait for a hook
-	// that holds the process open (run --metrics-hold).
-	runResultHooks = append([]func(*cobra.Command, string, *run.Result) error{runReportResult}, runResultHooks...)
-}
-
-func runReportOptions(cmd *cobra.Command, o *run.Options) error {
-	runReport.s = nil
-	out, _ := cmd.Flags().GetString("out")
-	if !runReport.enabled || out == "" {
-		return nil
-	}
-	s := &reportSampler{}
-	runReport.s = s
-	prev := o.OnEngine
-	o.OnEngine = func(e *engine.Engine) {
-		if prev != nil {
-			prev(e)
-		}
-		s.start(e, o.ExternalWorkers)
-	}
-	return nil
-}
-
-func runReportResult(cmd *cobra.Command, out string, res *run.Result) error {
-	s := runReport.s
-	if s == nil || out == "" {
-		return nil
-	}
-	s.stop()
-	r := buildRunReport(res.Summary, s)
-	if cal, err := calibrationReport(); err != nil {
-		return err
-	} else if cal != nil {
-		r.Tables = append(r.Tables, cal.HTMLTable())
-	}
-	p := filepath.Join(out, "report.html")
-	if err := html.WriteRunFile(p, r); err != nil {
-		return err
-	}
-	fmt.Fprintln(cmd.OutOrStdout(), "wrote", p)
-	return nil
-}
-
-// reportSampler turns the engine's running totals into time series: every
-// reportSampleEvery, payments resolved in the window over its length, and
+// sampler turns the engine's running totals into time series: every
+// sampleEvery, payments resolved in the window over its length, and
 // latency percentiles of the outcomes recorded in the window.
-type reportSampler struct {
+type sampler struct {
 	mu       sync.Mutex
 	hist     *hdrhistogram.Histogram // this window's latencies, microseconds
 	e        *engine.Engine
@@ -93,7 +45,7 @@ type reportSampler struct {
 	stopped  chan struct{}
 }
 
-func (s *reportSampler) start(e *engine.Engine, external bool) {
+func (s *sampler) start(e *engine.Engine, external bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.done != nil {
@@ -111,7 +63,7 @@ func (s *reportSampler) start(e *engine.Engine, external bool) {
 	})
 	go func() {
 		defer close(s.stopped)
-		t := time.NewTicker(reportSampleEvery)
+		t := time.NewTicker(sampleEvery)
 		defer t.Stop()
 		for {
 			select {
@@ -127,14 +79,14 @@ func (s *reportSampler) start(e *engine.Engine, external bool) {
 
 // count is what the throughput series counts: outcomes written here, or,
 // when workers elsewhere write them, payments this process produced.
-func (s *reportSampler) count() int64 {
+func (s *sampler) count() int64 {
 	if s.external {
 		return s.e.Produced()
 	}
 	return s.e.Resolved()
 }
 
-func (s *reportSampler) sample(final bool) {
+func (s *sampler) sample(final bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -155,7 +107,14 @@ func (s *reportSampler) sample(final bool) {
 	s.last, s.lastN = now, n
 }
 
-func (s *reportSampler) stop() {
+// series copies what was sampled.
+func (s *sampler) series() *Series {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &Series{Throughput: s.tp, Latency: s.lat}
+}
+
+func (s *sampler) stop() {
 	s.mu.Lock()
 	done := s.done
 	s.mu.Unlock()
@@ -168,8 +127,10 @@ func (s *reportSampler) stop() {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// buildRunReport maps the summary and the sampled series to the report.
-func buildRunReport(sum *run.Summary, s *reportSampler) html.RunReport {
+// HTMLReport is report.html: the summary, the sampled series
+// (Options.Sample) and the calibration table (Options.Calibrate).
+func (res *Result) HTMLReport() (html.RunReport, error) {
+	sum := res.Summary
 	r := html.RunReport{
 		Title:    fmt.Sprintf("walletsim run: %s under %s", sum.Scenario, sum.Policy),
 		Scenario: sum.Scenario, Policy: sum.Policy, Seed: sum.Seed,
@@ -184,10 +145,8 @@ func buildRunReport(sum *run.Summary, s *reportSampler) html.RunReport {
 		DeclinesByReason:  sum.Declines,
 		GreenPointsByKind: sum.Carbon.ByKind,
 	}
-	if s != nil {
-		s.mu.Lock()
-		r.Throughput, r.Latency = s.tp, s.lat
-		s.mu.Unlock()
+	if s := res.Series; s != nil {
+		r.Throughput, r.Latency = s.Throughput, s.Latency
 	}
 	kinds := make([]string, 0, len(sum.Payments.ByKind))
 	for k := range sum.Payments.ByKind {
@@ -261,10 +220,27 @@ func buildRunReport(sum *run.Summary, s *reportSampler) html.RunReport {
 			{"write retries", strconv.FormatInt(sum.Retries, 10)},
 		},
 	})
-	return r
+	cal, err := res.Calibration()
+	if err != nil {
+		return r, err
+	}
+	if cal != nil {
+		r.Tables = append(r.Tables, cal.HTMLTable())
+	}
+	return r, nil
 }
 
-func moneyDetail(inv run.Invariants) string {
+// WriteHTML writes dir/report.html (HTMLReport) and returns its path.
+func (res *Result) WriteHTML(dir string) (string, error) {
+	r, err := res.HTMLReport()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, "report.html")
+	return p, html.WriteRunFile(p, r)
+}
+
+func moneyDetail(inv Invariants) string {
 	cur := make([]string, 0, len(inv.ExternalIn))
 	for c := range inv.ExternalIn {
 		cur = append(cur, c)

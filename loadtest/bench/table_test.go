@@ -1,0 +1,43 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The table, bench.json and the verdict, from a result filled by hand (no
+// benchmark runs in tests).
+func TestResultOutputs(t *testing.T) {
+	res := &Result{Partitions: 8}
+	res.Ceiling.ProduceConsumeMsgsPerS = 400_000
+	res.Pipeline.PaymentsPerS, res.Pipeline.RatioToCeiling, res.Pipeline.InvariantsOK = 100_000, 0.25, true
+	res.Rebuild.DigestMatches, res.Rebuild.StateMatches = true, true
+	var b strings.Builder
+	res.WriteTable(&b)
+	for _, want := range []string{"ceiling produce+consume  400000 msgs/s", "pipeline (run)", "ratio 0.25 of produce+consume", "memory"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	p, err := res.WriteJSON(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if data, err := os.ReadFile(p); err != nil || json.Unmarshal(data, &back) != nil || back.Pipeline.PaymentsPerS != 100_000 {
+		t.Fatalf("bench.json: %v %+v", err, back)
+	}
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	res.Rebuild.StateMatches = false
+	if res.Err() == nil {
+		t.Error("a replay that missed the state passed")
+	}
+	res.Rebuild.StateMatches, res.Pipeline.InvariantsOK = true, false
+	if res.Err() == nil {
+		t.Error("a broken invariant passed")
+	}
+}
