@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/walletsim/walletsim/sim/audit"
-	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/bus/faults"
+	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/report/coverage"
 )
 
