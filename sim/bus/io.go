@@ -84,29 +84,43 @@ func (p *PartitionReader) Fetch(ctx context.Context) (kafka.Message, error) {
 func (p *PartitionReader) Close() error { return p.r.Close() }
 
 // ReadRange calls fn for every message of topic[partition] in [from, to).
-// It is how verify, replay and recovery scan the log.
+// It is how verify, replay and recovery scan the log. A fetch that fails
+// (kafka-go's reader hands over an error it gave up on) reopens the
+// reader after the last message handed to fn, with DefaultRetry, so fn
+// sees each message once, in order; an error fn returns ends the read.
 func ReadRange(ctx context.Context, cfg Config, topic string, partition int, from, to int64, fn func(kafka.Message) error) error {
 	if from >= to {
 		return nil
 	}
-	r, err := NewPartitionReader(cfg, topic, partition, from)
+	err := DefaultRetry.DoProgress(ctx, func(ctx context.Context) (bool, error) {
+		start := from
+		err := readRangeOnce(ctx, cfg, topic, partition, &from, to, fn)
+		return from > start, err
+	}, nil)
+	return unwrapCaller(err)
+}
+
+func readRangeOnce(ctx context.Context, cfg Config, topic string, partition int, from *int64, to int64, fn func(kafka.Message) error) error {
+	r, err := NewPartitionReader(cfg, topic, partition, *from)
 	if err != nil {
-		return err
+		return callerError{err}
 	}
 	defer r.Close()
-	for {
+	for *from < to {
 		m, err := r.Fetch(ctx)
 		if err != nil {
+			if ctx.Err() != nil {
+				return callerError{ctx.Err()}
+			}
 			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("read %s[%d]: reader closed at offset %d before %d", topic, partition, from, to)
+				return callerError{fmt.Errorf("read %s[%d]: reader closed at offset %d before %d", topic, partition, *from, to)}
 			}
 			return fmt.Errorf("read %s[%d]: %w", topic, partition, err)
 		}
 		if err := fn(m); err != nil {
-			return err
+			return callerError{err}
 		}
-		if m.Offset+1 >= to {
-			return nil
-		}
+		*from = m.Offset + 1
 	}
+	return nil
 }
