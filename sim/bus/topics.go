@@ -50,6 +50,7 @@ func (t Topics) Partitioned() []string {
 // round trip never ends a run.
 type Client struct {
 	c       *kafka.Client
+	tr      *kafka.Transport
 	cfg     Config
 	retries atomic.Int64
 }
@@ -64,8 +65,11 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 30 * time.Second}, cfg: cfg}, nil
+	return &Client{c: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 30 * time.Second}, cfg: cfg, tr: tr}, nil
 }
+
+// Close drops the client's connections and stops its metadata refresh.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Config returns the connection settings.
 func (c *Client) Config() Config { return c.cfg }
