@@ -44,6 +44,9 @@ type Config struct {
 	// requests from it; metrics count from it. It must not block long:
 	// it runs on the processor's goroutine.
 	OnEvent func(e *event.Event)
+	// CloseTimeout bounds Close (default 10 s, under a worker's 15 s
+	// rebalance timeout): see Close.
+	CloseTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -61,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logf == nil {
 		c.Logf = func(string, ...any) {}
+	}
+	if c.CloseTimeout <= 0 {
+		c.CloseTimeout = 10 * time.Second
 	}
 }
 
@@ -136,8 +142,38 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close releases the writer.
-func (e *Engine) Close() error { return errors.Join(e.w.Close(), e.ctl.Close()) }
+// ErrCloseAbandoned: Close gave up waiting for the writers' last batches.
+var ErrCloseAbandoned = errors.New("writers still flushing; left to finish in the background")
+
+// Close releases the writers and the admin client. kafka-go's
+// Writer.Close waits for every batch in flight, each retried up to
+// MaxAttempts times with a write timeout of its own: against a broker
+// that stopped answering (paused, partitioned away) that is minutes, and
+// a worker whose generation ended must let go of its partitions within
+// the group's rebalance timeout. So Close waits at most
+// Config.CloseTimeout, then returns ErrCloseAbandoned and lets the
+// batches finish (or fail) in the background. That is safe for the log:
+// the next owner rebuilds from what the log holds and writes the same
+// records again (the engine is deterministic), and a late batch that
+// lands after them is an identical copy, which readers skip as a
+// redelivery, as a SIGSTOPped zombie's late writes are.
+func (e *Engine) Close() error {
+	done := make(chan error, 1)
+	go func() {
+		err := errors.Join(e.w.Close(), e.ctl.Close())
+		e.admin.Close()
+		done <- err
+	}()
+	t := time.NewTimer(e.cfg.CloseTimeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		e.logf("close: writers still flushing after %s; leaving them to finish in the background", e.cfg.CloseTimeout)
+		return fmt.Errorf("engine close after %s: %w", e.cfg.CloseTimeout, ErrCloseAbandoned)
+	}
+}
 
 // Partitions is the partition count.
 func (e *Engine) Partitions() int { return e.parts }

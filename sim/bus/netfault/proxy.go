@@ -60,6 +60,8 @@ type Proxy struct {
 	resets    atomic.Int64 // connections reset (Reset and lost responses)
 	lost      atomic.Int64 // produce responses dropped
 	rewrites  atomic.Int64
+	produces  atomic.Int64 // produce requests forwarded to the broker
+	stall     atomic.Pointer[chan struct{}]
 	closed    atomic.Bool
 }
 
@@ -120,6 +122,7 @@ func (p *Proxy) Close() error {
 		return nil
 	}
 	err := p.ln.Close()
+	p.Resume()
 	p.mu.Lock()
 	for l := range p.conns {
 		l.kill()
@@ -145,6 +148,27 @@ func (p *Proxy) Reset() int {
 	p.resets.Add(int64(len(ls)))
 	return len(ls)
 }
+
+// Stall holds every response from the broker (new connections' too)
+// until Resume: a broker that stopped answering without closing anything,
+// as one paused (SIGSTOP) or cut off by a network partition. Requests
+// still reach the broker.
+func (p *Proxy) Stall() {
+	ch := make(chan struct{})
+	if !p.stall.CompareAndSwap(nil, &ch) {
+		return // already stalled
+	}
+}
+
+// Resume releases the responses Stall held.
+func (p *Proxy) Resume() {
+	if ch := p.stall.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// Produces counts produce requests forwarded to the broker.
+func (p *Proxy) Produces() int64 { return p.produces.Load() }
 
 // LoseResponses arms n lost responses: each of the next n produce
 // responses is dropped after the broker appended the records, and its
@@ -262,6 +286,9 @@ func (p *Proxy) requests(l *link) {
 			l.mu.Lock()
 			l.pending[corr] = ri
 			l.mu.Unlock()
+			if key == apiProduce {
+				p.produces.Add(1)
+			}
 		}
 		if _, err := l.up.Write(f); err != nil {
 			return
@@ -283,6 +310,9 @@ func (p *Proxy) responses(l *link) {
 		buf = f
 		if len(f) < 8 {
 			return
+		}
+		if st := p.stall.Load(); st != nil {
+			<-*st // the link's kill does not wake this; Resume or Close does
 		}
 		corr := int32(binary.BigEndian.Uint32(f[4:]))
 		l.mu.Lock()
