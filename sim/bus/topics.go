@@ -49,10 +49,11 @@ func (t Topics) Partitioned() []string {
 // connection resets and transient broker errors (DefaultRetry): one failed
 // round trip never ends a run.
 type Client struct {
-	c       *kafka.Client
-	tr      *kafka.Transport
-	cfg     Config
-	retries atomic.Int64
+	c        *kafka.Client
+	tr       *kafka.Transport
+	cfg      Config
+	retries  atomic.Int64
+	answered atomic.Bool // a request of this client succeeded once
 }
 
 // NewClient returns an admin client for cfg.
@@ -78,9 +79,24 @@ func (c *Client) Config() Config { return c.cfg }
 // failure.
 func (c *Client) Retries() int64 { return c.retries.Load() }
 
+// firstBudget bounds the retries of a client that has never had an
+// answer: a broker that closes the connection on a wrong SASL password
+// looks like a reset (EOF), and the user should hear of it in seconds,
+// not after DefaultRetry's minute. Resets several times a second still
+// leave dozens of attempts in it.
+var firstBudget = 5 * time.Second
+
 // retry is DefaultRetry.Do, counting what it repeats.
 func (c *Client) retry(ctx context.Context, fn func(ctx context.Context) error) error {
-	return DefaultRetry.Do(ctx, fn, func(error) { c.retries.Add(1) })
+	r := DefaultRetry
+	if !c.answered.Load() {
+		r.Budget = min(r.Budget, firstBudget)
+	}
+	err := r.Do(ctx, fn, func(error) { c.retries.Add(1) })
+	if err == nil {
+		c.answered.Store(true)
+	}
+	return err
 }
 
 // metadata is Client.Metadata, retried.
