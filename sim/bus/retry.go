@@ -43,7 +43,8 @@ var DefaultRetry = Retry{Budget: 60 * time.Second, UnknownTopic: 10 * time.Secon
 // connection closed under a response, kafka-go's UNKNOWN for a split
 // request (ListOffsets) whose connection failed, or a Kafka error the
 // protocol calls retriable (UNKNOWN_TOPIC_OR_PARTITION among them; Retry
-// bounds that one separately).
+// bounds that one separately). Not io.ErrClosedPipe: kafka-go's answer
+// from a Writer already closed.
 func Transient(err error) bool {
 	if err == nil {
 		return false
@@ -57,7 +58,7 @@ func Transient(err error) bool {
 	}
 	var ne net.Error
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.ErrClosedPipe),
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, net.ErrClosed), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNABORTED),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne):

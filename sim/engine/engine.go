@@ -362,6 +362,7 @@ func msgSize(m *kafka.Message) int64 {
 
 func (e *Engine) writeChunk(ctx context.Context, w *kafka.Writer, msgs []kafka.Message) error {
 	backoff := 20 * time.Millisecond
+	var unsentSince time.Time
 	for attempt := 1; ; attempt++ {
 		err := w.WriteMessages(ctx, msgs...)
 		if err == nil {
@@ -371,6 +372,29 @@ func (e *Engine) writeChunk(ctx context.Context, w *kafka.Writer, msgs []kafka.M
 			return ctx.Err()
 		}
 		var we kafka.WriteErrors
+		if !errors.As(err, &we) && bus.Transient(err) {
+			// Nothing of the chunk was sent: kafka-go looks up the
+			// topic's partitions first, and its transport keeps the
+			// error of a first metadata request whose connection was
+			// reset for up to its metadata TTL (6 s). That is retried
+			// like any request (bus.DefaultRetry's budget), without
+			// spending the attempts that bound resending batches.
+			if unsentSince.IsZero() {
+				unsentSince = time.Now()
+			}
+			if time.Since(unsentSince) < bus.DefaultRetry.Budget {
+				attempt--
+				e.retries.Add(1)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(min(backoff, 200*time.Millisecond)):
+				}
+				backoff = min(2*backoff, 2*time.Second)
+				continue
+			}
+		}
+		unsentSince = time.Time{}
 		first := err
 		if errors.As(err, &we) {
 			// Rewrite only what failed: each partition had one batch in

@@ -55,6 +55,7 @@ type Proxy struct {
 	lose      atomic.Int64 // produce responses still to drop
 	loseT     atomic.Int64 // of those, how many must be for loseTopic
 	dropT     atomic.Int64 // produce requests for loseTopic to cut off before the broker
+	dropMeta  atomic.Int64 // metadata requests to cut off before the broker
 	dropped   atomic.Int64
 	loseTopic atomic.Pointer[[]byte]
 	resets    atomic.Int64 // connections reset (Reset and lost responses)
@@ -277,6 +278,11 @@ func (p *Proxy) requests(l *link) {
 				// substring match is enough to pick targets.
 				ri.topic = bytes.Contains(f[12:], *lt)
 			}
+			if key == apiMetadata && takeOne(&p.dropMeta) {
+				p.dropped.Add(1)
+				p.resets.Add(1)
+				return
+			}
 			if ri.topic && takeOne(&p.dropT) {
 				// Reset before the broker saw it: nothing appended.
 				p.dropped.Add(1)
@@ -359,7 +365,14 @@ func takeOne(n *atomic.Int64) bool {
 // write fails and nothing of it is appended.
 func (p *Proxy) DropTopicRequests(n int) { p.dropT.Add(int64(n)) }
 
-// Dropped counts requests cut off by DropTopicRequests.
+// DropMetadataRequests arms n metadata requests that the connection is
+// reset under before they reach the broker: a client's first metadata
+// request after a reset, which kafka-go's transport remembers the error
+// of until its next refresh.
+func (p *Proxy) DropMetadataRequests(n int) { p.dropMeta.Add(int64(n)) }
+
+// Dropped counts requests cut off by DropTopicRequests and
+// DropMetadataRequests.
 func (p *Proxy) Dropped() int64 { return p.dropped.Load() }
 
 func (p *Proxy) takeLoss(topic bool) bool {
