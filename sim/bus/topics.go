@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -44,10 +45,15 @@ func (t Topics) Partitioned() []string {
 	return []string{t.Commands, t.Transfers, t.Events, t.Checkpoints}
 }
 
-// Client is a small admin client.
+// Client is a small admin client. Every request is retried through
+// connection resets and transient broker errors (DefaultRetry): one failed
+// round trip never ends a run.
 type Client struct {
-	c   *kafka.Client
-	cfg Config
+	c        *kafka.Client
+	tr       *kafka.Transport
+	cfg      Config
+	retries  atomic.Int64
+	answered atomic.Bool // a request of this client succeeded once
 }
 
 // NewClient returns an admin client for cfg.
@@ -60,16 +66,54 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 30 * time.Second}, cfg: cfg}, nil
+	return &Client{c: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 30 * time.Second}, cfg: cfg, tr: tr}, nil
 }
+
+// Close drops the client's connections and stops its metadata refresh.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
 
 // Config returns the connection settings.
 func (c *Client) Config() Config { return c.cfg }
 
+// Retries counts the requests this client repeated after a transient
+// failure.
+func (c *Client) Retries() int64 { return c.retries.Load() }
+
+// firstBudget bounds the retries of a client that has never had an
+// answer: a broker that closes the connection on a wrong SASL password
+// looks like a reset (EOF), and the user should hear of it in seconds,
+// not after DefaultRetry's minute. Resets several times a second still
+// leave dozens of attempts in it.
+var firstBudget = 5 * time.Second
+
+// retry is DefaultRetry.Do, counting what it repeats.
+func (c *Client) retry(ctx context.Context, fn func(ctx context.Context) error) error {
+	r := DefaultRetry
+	if !c.answered.Load() {
+		r.Budget = min(r.Budget, firstBudget)
+	}
+	err := r.Do(ctx, fn, func(error) { c.retries.Add(1) })
+	if err == nil {
+		c.answered.Store(true)
+	}
+	return err
+}
+
+// metadata is Client.Metadata, retried.
+func (c *Client) metadata(ctx context.Context, req *kafka.MetadataRequest) (*kafka.MetadataResponse, error) {
+	var md *kafka.MetadataResponse
+	err := c.retry(ctx, func(ctx context.Context) error {
+		var err error
+		md, err = c.c.Metadata(ctx, req)
+		return err
+	})
+	return md, err
+}
+
 // Partitions returns a topic's partition count; 0 and no error when the
 // topic does not exist.
 func (c *Client) Partitions(ctx context.Context, topic string) (int, error) {
-	md, err := c.c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	md, err := c.metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return 0, fmt.Errorf("metadata for %s: %w", topic, err)
 	}
@@ -115,7 +159,7 @@ func (c *Client) replication(ctx context.Context) (rf, minISR int, err error) {
 	if rf > 0 && minISR > 0 {
 		return rf, minISR, nil
 	}
-	md, err := c.c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
+	md, err := c.metadata(ctx, &kafka.MetadataRequest{Topics: []string{}})
 	if err != nil {
 		return 0, 0, fmt.Errorf("cluster metadata: %w", err)
 	}
@@ -140,8 +184,13 @@ func (c *Client) Compacted() map[string]string {
 // TopicConfigs reads back a topic's configuration (DescribeConfigs):
 // name to value, as the broker reports it.
 func (c *Client) TopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	resp, err := c.c.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
-		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+	var resp *kafka.DescribeConfigsResponse
+	err := c.retry(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = c.c.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
+			Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("describe configs of %s: %w", topic, err)
@@ -161,7 +210,7 @@ func (c *Client) TopicConfigs(ctx context.Context, topic string) (map[string]str
 // ReplicationFactor is the replica count of a topic's first partition
 // (0 when the topic does not exist).
 func (c *Client) ReplicationFactor(ctx context.Context, topic string) (int, error) {
-	md, err := c.c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	md, err := c.metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return 0, fmt.Errorf("metadata for %s: %w", topic, err)
 	}
@@ -221,8 +270,15 @@ func (c *Client) EnsureTopicsWith(ctx context.Context, n int, settings map[strin
 	for i, t := range missing {
 		names[i] = t.Topic
 	}
+	// A retry after a lost answer finds the topics there: TopicAlreadyExists
+	// is success below.
 	cctx, cancel := context.WithTimeout(ctx, topicVisibleWait)
-	resp, err := c.c.CreateTopics(cctx, &kafka.CreateTopicsRequest{Topics: missing})
+	var resp *kafka.CreateTopicsResponse
+	err := c.retry(cctx, func(ctx context.Context) error {
+		var err error
+		resp, err = c.c.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: missing})
+		return err
+	})
 	cancel()
 	if err != nil {
 		if ctx.Err() == nil && cctx.Err() != nil {
@@ -292,29 +348,80 @@ func (c *Client) WaitDeleted(ctx context.Context, topics ...string) error {
 
 // Offsets returns the first and next offsets of each partition of topic.
 func (c *Client) Offsets(ctx context.Context, topic string, parts int) (first, next []int64, err error) {
-	req := make([]kafka.OffsetRequest, 0, 2*parts)
-	for p := 0; p < parts; p++ {
-		req = append(req, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
-	}
-	resp, err := c.c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
 	first, next = make([]int64, parts), make([]int64, parts)
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			return nil, nil, fmt.Errorf("list offsets of %s[%d]: %w", topic, po.Partition, po.Error)
+	// kafka-go splits the request into one round trip per partition and
+	// offset, each on a connection of its own, and answers one whose
+	// connection failed with UNKNOWN (-1). What was answered is kept and
+	// only the rest asked again: under connections reset several times a
+	// second, 2 x parts round trips rarely all fit between two resets.
+	type want struct {
+		part int
+		last bool
+	}
+	todo := make([]want, 0, 2*parts)
+	for p := 0; p < parts; p++ {
+		todo = append(todo, want{p, false}, want{p, true})
+	}
+	err = c.retry(ctx, func(ctx context.Context) error {
+		req := make([]kafka.OffsetRequest, len(todo))
+		for i, w := range todo {
+			if w.last {
+				req[i] = kafka.LastOffsetOf(w.part)
+			} else {
+				req[i] = kafka.FirstOffsetOf(w.part)
+			}
 		}
-		if po.Partition >= 0 && po.Partition < parts {
-			first[po.Partition], next[po.Partition] = po.FirstOffset, po.LastOffset
+		resp, err := c.c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: req}})
+		if err != nil {
+			return fmt.Errorf("list offsets of %s: %w", topic, err)
 		}
+		got := map[int]kafka.PartitionOffsets{}
+		for _, po := range resp.Topics[topic] {
+			got[po.Partition] = po
+		}
+		var firstErr error
+		left := todo[:0]
+		for _, w := range todo {
+			po, ok := got[w.part]
+			// kafka-go merges a partition's two answers into one
+			// PartitionOffsets with a single Error: on an error both are
+			// asked again.
+			switch {
+			case !ok:
+				if firstErr == nil {
+					firstErr = fmt.Errorf("list offsets of %s[%d]: no answer: %w", topic, w.part, kafka.Unknown)
+				}
+				left = append(left, w)
+			case po.Error != nil:
+				if firstErr == nil {
+					firstErr = fmt.Errorf("list offsets of %s[%d]: %w", topic, w.part, po.Error)
+				}
+				left = append(left, w)
+			case w.last:
+				next[w.part] = po.LastOffset
+			default:
+				first[w.part] = po.FirstOffset
+			}
+		}
+		todo = left
+		return firstErr
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return first, next, nil
 }
 
 // DeleteTopics removes topics (tests and `--fresh` runs).
 func (c *Client) DeleteTopics(ctx context.Context, topics ...string) error {
-	resp, err := c.c.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+	// A retry after a lost answer finds the topics gone:
+	// UnknownTopicOrPartition is success below.
+	var resp *kafka.DeleteTopicsResponse
+	err := c.retry(ctx, func(ctx context.Context) error {
+		var err error
+		resp, err = c.c.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete topics: %w", err)
 	}

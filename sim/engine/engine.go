@@ -126,8 +126,17 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Close releases the engine's connections.
-func (e *Engine) Close() error { return e.out.Close() }
+// Close releases the engine's connections. It waits for nothing: a
+// write in flight belongs to its caller's context (cancelled, it returns
+// at once), so a worker whose generation ended lets go of its partitions
+// at once, whatever the broker does. kafka-go's Writer.Close instead
+// waited for every batch through all its retries: minutes against a
+// paused broker, past the group's rebalance timeout.
+func (e *Engine) Close() error {
+	err := e.out.Close()
+	e.admin.Close()
+	return err
+}
 
 // Partitions is the partition count.
 func (e *Engine) Partitions() int { return e.parts }

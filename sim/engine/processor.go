@@ -216,7 +216,7 @@ func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Me
 			return m, ctx.Err()
 		}
 		var ke kafka.Error
-		if errors.Is(err, io.EOF) || errors.As(err, &ke) && !ke.Temporary() {
+		if errors.Is(err, io.EOF) || errors.Is(err, bus.ErrLogTruncated) || errors.As(err, &ke) && !ke.Temporary() {
 			return m, err
 		}
 		// A topic deleted under the run answers UNKNOWN_TOPIC_OR_PARTITION,

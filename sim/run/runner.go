@@ -226,7 +226,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	direct := o.Bus // the audit reads the broker, not through the faults
-	startFaults := func() {}
 	if o.NetFaults.Enabled() {
 		if err := o.NetFaults.Validate(); err != nil {
 			return nil, err
@@ -242,15 +241,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Bus.Brokers = []string{px.Addr()}
 		stopFaults := make(chan struct{})
 		faultsDone := make(chan struct{})
-		// The faults start with the processing (see startFaults below):
-		// setup's admin requests are not retried, the engine's are.
-		startFaults = func() {
-			go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
-			startFaults = func() {}
-		}
+		// The faults cover the whole run, setup included: every request
+		// of package bus is retried through resets (bus.DefaultRetry).
+		go func() { defer close(faultsDone); o.NetFaults.Run(px, stopFaults) }()
 		defer func() {
 			close(stopFaults)
-			startFaults()
 			<-faultsDone
 		}()
 	}
@@ -295,7 +290,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	startFaults()
 	stopProgress := progress(o.Progress, o.Terminal, total, eng)
 	start := time.Now()
 	ctx, cancel := context.WithCancel(ctx)

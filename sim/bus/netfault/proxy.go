@@ -55,11 +55,14 @@ type Proxy struct {
 	lose      atomic.Int64 // produce responses still to drop
 	loseT     atomic.Int64 // of those, how many must be for loseTopic
 	dropT     atomic.Int64 // produce requests for loseTopic to cut off before the broker
+	dropMeta  atomic.Int64 // metadata requests to cut off before the broker
 	dropped   atomic.Int64
 	loseTopic atomic.Pointer[[]byte]
 	resets    atomic.Int64 // connections reset (Reset and lost responses)
 	lost      atomic.Int64 // produce responses dropped
 	rewrites  atomic.Int64
+	produces  atomic.Int64 // produce requests forwarded to the broker
+	stall     atomic.Pointer[chan struct{}]
 	closed    atomic.Bool
 }
 
@@ -120,6 +123,7 @@ func (p *Proxy) Close() error {
 		return nil
 	}
 	err := p.ln.Close()
+	p.Resume()
 	p.mu.Lock()
 	for l := range p.conns {
 		l.kill()
@@ -145,6 +149,27 @@ func (p *Proxy) Reset() int {
 	p.resets.Add(int64(len(ls)))
 	return len(ls)
 }
+
+// Stall holds every response from the broker (new connections' too)
+// until Resume: a broker that stopped answering without closing anything,
+// as one paused (SIGSTOP) or cut off by a network partition. Requests
+// still reach the broker.
+func (p *Proxy) Stall() {
+	ch := make(chan struct{})
+	if !p.stall.CompareAndSwap(nil, &ch) {
+		return // already stalled
+	}
+}
+
+// Resume releases the responses Stall held.
+func (p *Proxy) Resume() {
+	if ch := p.stall.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// Produces counts produce requests forwarded to the broker.
+func (p *Proxy) Produces() int64 { return p.produces.Load() }
 
 // LoseResponses arms n lost responses: each of the next n produce
 // responses is dropped after the broker appended the records, and its
@@ -253,6 +278,11 @@ func (p *Proxy) requests(l *link) {
 				// substring match is enough to pick targets.
 				ri.topic = bytes.Contains(f[12:], *lt)
 			}
+			if key == apiMetadata && takeOne(&p.dropMeta) {
+				p.dropped.Add(1)
+				p.resets.Add(1)
+				return
+			}
 			if ri.topic && takeOne(&p.dropT) {
 				// Reset before the broker saw it: nothing appended.
 				p.dropped.Add(1)
@@ -262,6 +292,9 @@ func (p *Proxy) requests(l *link) {
 			l.mu.Lock()
 			l.pending[corr] = ri
 			l.mu.Unlock()
+			if key == apiProduce {
+				p.produces.Add(1)
+			}
 		}
 		if _, err := l.up.Write(f); err != nil {
 			return
@@ -283,6 +316,9 @@ func (p *Proxy) responses(l *link) {
 		buf = f
 		if len(f) < 8 {
 			return
+		}
+		if st := p.stall.Load(); st != nil {
+			<-*st // the link's kill does not wake this; Resume or Close does
 		}
 		corr := int32(binary.BigEndian.Uint32(f[4:]))
 		l.mu.Lock()
@@ -329,7 +365,14 @@ func takeOne(n *atomic.Int64) bool {
 // write fails and nothing of it is appended.
 func (p *Proxy) DropTopicRequests(n int) { p.dropT.Add(int64(n)) }
 
-// Dropped counts requests cut off by DropTopicRequests.
+// DropMetadataRequests arms n metadata requests that the connection is
+// reset under before they reach the broker: a client's first metadata
+// request after a reset, which kafka-go's transport remembers the error
+// of until its next refresh.
+func (p *Proxy) DropMetadataRequests(n int) { p.dropMeta.Add(int64(n)) }
+
+// Dropped counts requests cut off by DropTopicRequests and
+// DropMetadataRequests.
 func (p *Proxy) Dropped() int64 { return p.dropped.Load() }
 
 func (p *Proxy) takeLoss(topic bool) bool {
