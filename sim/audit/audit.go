@@ -236,49 +236,49 @@ const dense = 1 << 27
 // is copied.
 func (a *Auditor) Reserve(n int) {
 	n = min(n+1, dense)
-	if n > len(a.wallets) {
-		grown := make([]walletAudit, n)
-		copy(grown, a.wallets)
-		a.wallets = grown
-	}
-	if a.routes != nil && n > len(a.lims) {
-		grown := make([]limitState, n)
-		copy(grown, a.lims)
-		a.lims = grown
+	a.wallets = resize(a.wallets, n)
+	if a.routes != nil {
+		a.lims = resize(a.lims, n)
 	}
 }
 
-// grow is the next length of a dense array that must hold index id:
-// doubling while small, then by a quarter, so an array outgrown late
-// wastes little.
-func grow(id uint64, n int) uint64 {
-	next := uint64(2 * n)
-	if n > 1<<20 {
-		next = uint64(n + n/4)
+// resize returns s lengthened to n (never shortened), copied once.
+func resize[T any](s []T, n int) []T {
+	if n <= len(s) {
+		return s
 	}
-	return min(max(id+1, next, 1024), dense)
+	grown := make([]T, n)
+	copy(grown, s)
+	return grown
 }
 
-func (a *Auditor) wallet(id uint64) *walletAudit {
+// slot is the state of id: in the dense array while id < dense, grown
+// doubling while small and then by a quarter (an array outgrown late
+// wastes little), else in the far map.
+func slot[T any](arr *[]T, far *map[uint64]*T, id uint64) *T {
 	if id < dense {
-		if id >= uint64(len(a.wallets)) {
-			n := grow(id, len(a.wallets))
-			grown := make([]walletAudit, n)
-			copy(grown, a.wallets)
-			a.wallets = grown
+		if id >= uint64(len(*arr)) {
+			n := len(*arr)
+			next := 2 * n
+			if n > 1<<20 {
+				next = n + n/4
+			}
+			*arr = resize(*arr, int(min(max(id+1, uint64(next), 1024), dense)))
 		}
-		return &a.wallets[id]
+		return &(*arr)[id]
 	}
-	if a.far == nil {
-		a.far = map[uint64]*walletAudit{}
+	if *far == nil {
+		*far = map[uint64]*T{}
 	}
-	w := a.far[id]
-	if w == nil {
-		w = &walletAudit{}
-		a.far[id] = w
+	v := (*far)[id]
+	if v == nil {
+		v = new(T)
+		(*far)[id] = v
 	}
-	return w
+	return v
 }
+
+func (a *Auditor) wallet(id uint64) *walletAudit { return slot(&a.wallets, &a.far, id) }
 
 // Command records a command read from the commands topic. Only payments
 // and wallet openings are counted; saga steps and marks are the engine's.

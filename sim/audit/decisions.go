@@ -261,23 +261,4 @@ func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
 	}
 }
 
-func (a *Auditor) limitState(id uint64) *limitState {
-	if id < dense {
-		if id >= uint64(len(a.lims)) {
-			n := grow(id, len(a.lims))
-			grown := make([]limitState, n)
-			copy(grown, a.lims)
-			a.lims = grown
-		}
-		return &a.lims[id]
-	}
-	if a.farLims == nil {
-		a.farLims = map[uint64]*limitState{}
-	}
-	st := a.farLims[id]
-	if st == nil {
-		st = &limitState{}
-		a.farLims[id] = st
-	}
-	return st
-}
+func (a *Auditor) limitState(id uint64) *limitState { return slot(&a.lims, &a.farLims, id) }
