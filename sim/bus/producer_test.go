@@ -13,6 +13,36 @@ import (
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 )
 
+// proxied starts a broker with topic, a netfault proxy in front of it that
+// can cut that topic's requests, and a producer through the proxy that has
+// written one warm-up record to partition 0.
+func proxied(t *testing.T, topic string, parts int, pc bus.ProducerConfig) (*netfault.Proxy, bus.Config, *bus.Producer, context.Context) {
+	t.Helper()
+	b, err := embedded.Start(embedded.Config{Partitions: parts, Topics: []string{topic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	px, err := netfault.Start("", b.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { px.Close() })
+	px.SetLoseTopic(topic)
+	cfg := bus.Config{Brokers: []string{px.Addr()}}
+	p, err := bus.NewProducer(cfg, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	if err := p.Write(ctx, []kafka.Message{{Topic: topic, Value: []byte("warm-up")}}); err != nil {
+		t.Fatal(err)
+	}
+	return px, cfg, p, ctx
+}
+
 // TestProducerKeepsPartitionOrder: a write of several requests to one
 // partition whose first request is cut off (the connection reset before
 // the broker saw it) reaches the log in order, once: the producer resends
@@ -21,28 +51,7 @@ import (
 // batch's last retry) lands the resend after it: a wallet's events out of
 // sequence.
 func TestProducerKeepsPartitionOrder(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 2, Topics: []string{"ord"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	px, err := netfault.Start("", b.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
-	px.SetLoseTopic("ord")
-	cfg := bus.Config{Brokers: []string{px.Addr()}}
-	p, err := bus.NewProducer(cfg, bus.ProducerConfig{BatchSize: 100, Attempts: 3, BackoffMin: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := p.Write(ctx, []kafka.Message{{Topic: "ord", Value: []byte("warm-up")}}); err != nil {
-		t.Fatal(err)
-	}
+	px, cfg, p, ctx := proxied(t, "ord", 2, bus.ProducerConfig{BatchSize: 100, Attempts: 3, BackoffMin: time.Millisecond})
 	const n = 310 // four requests of partition 0
 	var msgs []kafka.Message
 	for i := 0; i < n; i++ {
@@ -94,34 +103,13 @@ func TestProducerKeepsPartitionOrder(t *testing.T) {
 // sent (the caller recovers from the log; a later record must not land
 // before the failed one).
 func TestProducerExhausted(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"ex"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	px, err := netfault.Start("", b.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer px.Close()
-	px.SetLoseTopic("ex")
-	cfg := bus.Config{Brokers: []string{px.Addr()}}
-	p, err := bus.NewProducer(cfg, bus.ProducerConfig{BatchSize: 10, Attempts: 2, BackoffMin: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := p.Write(ctx, []kafka.Message{{Topic: "ex", Value: []byte("warm-up")}}); err != nil {
-		t.Fatal(err)
-	}
+	px, cfg, p, ctx := proxied(t, "ex", 1, bus.ProducerConfig{BatchSize: 10, Attempts: 2, BackoffMin: time.Millisecond})
 	msgs := make([]kafka.Message, 30)
 	for i := range msgs {
 		msgs[i] = kafka.Message{Topic: "ex", Value: fmt.Appendf(nil, "%d", i)}
 	}
 	px.DropTopicRequests(2)
-	err = p.Write(ctx, msgs)
+	err := p.Write(ctx, msgs)
 	if !errors.Is(err, bus.ErrWriteExhausted) {
 		t.Fatalf("write: %v, want ErrWriteExhausted", err)
 	}
