@@ -259,7 +259,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// collection costs little beyond the rest, so collecting at 25% growth
 	// instead of 100% keeps the process near what is live (peak RSS at 10M
 	// wallets) for a few percent of CPU. GOGC set by the user wins.
-	if event.WalletsOf(src) >= bigPopulation && os.Getenv("GOGC") == "" {
+	wallets := event.WalletsOf(src)
+	if wallets >= bigPopulation && os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(bigPopulationGOGC))
 	}
 	// Enrolment is the scenario population's (the same for its every
@@ -271,7 +272,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	eng, err := engine.New(engine.Config{
 		Bus: o.Bus, Topics: o.Topics, Partitions: o.Partitions, Routes: o.Policy,
 		Seed: uint64(o.Scenario.Seed), Clock: clock, Logf: o.Logf, OnEvent: o.OnEvent,
-		Window: window(o.ExternalWorkers), Wallets: event.WalletsOf(src),
+		Window: window(o.ExternalWorkers), Wallets: wallets,
 	})
 	if err != nil {
 		return nil, err
@@ -318,7 +319,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
 	go func() {
 		aud, rep, err := engine.VerifyWith(ctx, direct, o.Topics, engine.VerifyConfig{
-			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS, Wallets: event.WalletsOf(src),
+			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS, Wallets: wallets,
 			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
 		})
 		verified <- verdict{aud, rep, err}
