@@ -275,8 +275,23 @@ scrape_configs:
 		`sum(walletsim_consumer_lag_records)`:    0,
 		`sum(walletsim_payments_produced_total)`: promPayments,
 	} {
-		r, err := promQuery(ctx, base, expr)
-		if v, ok := scalarValue(r); err != nil || !ok || v != want {
+		// Gauges such as the consumer lag are sampled by the run's own
+		// poller: the scrape that saw every payment resolved may hold a
+		// lag sampled just before. Ask again for a while (the hold keeps
+		// serving the final values), then judge.
+		var v float64
+		var ok bool
+		var err error
+		for deadline := time.Now().Add(20 * time.Second); ; {
+			var r promResponse
+			r, err = promQuery(ctx, base, expr)
+			v, ok = scalarValue(r)
+			if (err == nil && ok && v == want) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		if err != nil || !ok || v != want {
 			t.Errorf("%s = %v (ok %v, err %v), want %v", expr, v, ok, err, want)
 		}
 	}

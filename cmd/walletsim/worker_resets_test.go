@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 )
 
@@ -31,7 +33,39 @@ func TestWorkersUnderResets(t *testing.T) {
 	defer px.Close()
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); netfault.Plan{Every: 3 * time.Second}.Run(px, stop) }()
+	// Every 3 s, as before, and once the log has 10,000 events if that
+	// comes first: a run that finishes within one interval would
+	// otherwise see no reset at all.
+	go func() {
+		defer close(done)
+		admin, err := bus.NewClient(bus.Config{Brokers: []string{addr}})
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		events := bus.DefaultTopics("").Events
+		first := true
+		lastAt := time.Now()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			var n int64
+			if _, next, err := admin.Offsets(context.Background(), events, 8); err == nil {
+				for _, o := range next {
+					n += o
+				}
+			}
+			if (first && n >= 10_000) || time.Since(lastAt) >= 3*time.Second {
+				px.Reset()
+				first, lastAt = false, time.Now()
+			}
+		}
+	}()
 	defer func() { close(stop); <-done }()
 	w1 := startProc(t, "w1", "worker", "quickstart", "--brokers", px.Addr(), "--partitions", "8", "--name", "w1")
 	w2 := startProc(t, "w2", "worker", "quickstart", "--brokers", px.Addr(), "--partitions", "8", "--name", "w2")

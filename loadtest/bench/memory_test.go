@@ -41,7 +41,9 @@ func TestPipelineMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB {
+	// The kernel keeps RSS counters per CPU and folds them in lazily, so
+	// the two marks, read at different moments, may differ by a little.
+	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB+8 {
 		t.Fatalf("pipeline peak RSS %.1f MiB (process peak %.1f MiB)", res.PipelinePeakRSSMiB, res.PeakRSSMiB)
 	}
 	if res.Pipeline.Wallets != p.Wallets {
