@@ -27,29 +27,58 @@ type walletAudit struct {
 	negative bool
 }
 
-// idSet is a set of command IDs: bit sets per epoch, since payment IDs are
-// epoch<<24 | index and a map of ten million entries would cost gigabytes.
+// idSet is a set of command IDs: bit sets per block of 2^24 IDs, since
+// payment IDs are epoch<<24 | index, opening IDs event.OpenIDBase + wallet
+// index, and a map of ten million entries would cost hundreds of
+// megabytes (at 10M wallets the openings alone were 20-40 B per wallet).
+// Anything else, which only a hostile log carries, goes to a map.
 type idSet struct {
-	epochs map[uint64][]uint64
+	blocks map[uint64][]uint64
 	other  map[uint64]uint8
 }
 
+// openBlocks is where the openings' block keys start: above every
+// payment block (IDs below 1<<48).
+const openBlocks = 1 << 24
+
+// block places id in a bit set: its block key and bit, or ok false.
+func block(id uint64) (key, bit uint64, ok bool) {
+	switch {
+	case id < 1<<48:
+		return id >> 24, id & (1<<24 - 1), true
+	case id >= event.OpenIDBase && id-event.OpenIDBase < 1<<48:
+		k := id - event.OpenIDBase
+		return openBlocks + k>>24, k & (1<<24 - 1), true
+	}
+	return 0, 0, false
+}
+
+// unblock is block's inverse.
+func unblock(key, bit uint64) uint64 {
+	if key >= openBlocks {
+		return event.OpenIDBase + (key-openBlocks)<<24 | bit
+	}
+	return key<<24 | bit
+}
+
 func (s *idSet) add(id uint64) (dup bool) {
-	e, i := id>>24, id&(1<<24-1)
-	if id >= 1<<56 || e > 1<<24 {
+	key, i, ok := block(id)
+	if !ok {
 		if s.other == nil {
 			s.other = map[uint64]uint8{}
 		}
-		s.other[id]++
+		if s.other[id] < 2 {
+			s.other[id]++
+		}
 		return s.other[id] > 1
 	}
-	if s.epochs == nil {
-		s.epochs = map[uint64][]uint64{}
+	if s.blocks == nil {
+		s.blocks = map[uint64][]uint64{}
 	}
-	b := s.epochs[e]
+	b := s.blocks[key]
 	if w := int(i / 64); w >= len(b) {
 		b = append(b, make([]uint64, w+1-len(b))...)
-		s.epochs[e] = b
+		s.blocks[key] = b
 	}
 	m := uint64(1) << (i % 64)
 	dup = b[i/64]&m != 0
@@ -58,21 +87,20 @@ func (s *idSet) add(id uint64) (dup bool) {
 }
 
 func (s *idSet) has(id uint64) bool {
-	e, i := id>>24, id&(1<<24-1)
-	if id >= 1<<56 || e > 1<<24 {
+	key, i, ok := block(id)
+	if !ok {
 		return s.other[id] > 0
 	}
-	b := s.epochs[e]
+	b := s.blocks[key]
 	return int(i/64) < len(b) && b[i/64]&(1<<(i%64)) != 0
 }
 
 func (s *idSet) each(fn func(id uint64)) {
-	for e, b := range s.epochs {
+	for key, b := range s.blocks {
 		for w, bits := range b {
 			for bits != 0 {
 				t := bits & -bits
-				i := uint64(w)*64 + uint64(trailing(t))
-				fn(e<<24 | i)
+				fn(unblock(key, uint64(w)*64+uint64(trailing(t))))
 				bits ^= t
 			}
 		}
