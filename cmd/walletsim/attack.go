@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/loadtest"
 	"github.com/walletsim/walletsim/scenarios"
@@ -93,12 +92,6 @@ attack.abort_on) stop the attack early when a threshold holds, naming it
 	return cmd
 }
 
-// parseRate and parseShard are loadtest's (kept for the flag code).
-var (
-	parseRate  = loadtest.ParseRate
-	parseShard = loadtest.ParseShard
-)
-
 func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	fs := cmd.Flags()
 	sc, _, err := scenarios.LoadScenario(name)
@@ -124,7 +117,7 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	}
 	opts := f.cfg
 	opts.Scenario, opts.Shape, opts.InvalidShare, opts.AbortOn = sc, pl.Shape, pl.InvalidShare, pl.AbortOn
-	if opts.Shard, opts.Shards, err = parseShard(f.shard); err != nil {
+	if opts.Shard, opts.Shards, err = loadtest.ParseShard(f.shard); err != nil {
 		return cli.Usage(err)
 	}
 	if f.template != "" {
@@ -142,10 +135,9 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 	if err := opts.Validate(); err != nil {
 		return cli.Usage(err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	lessGC() // the attacker's garbage too
+	api.LessGC() // the attacker's garbage too
 
 	// The attacked server: a running one, the API in-process, or no-op.
 	target := opts.Target
@@ -162,14 +154,12 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		if err != nil {
 			return err
 		}
-		cfg.Token = "" // in-process: nobody else can reach it
-		sc = cfg.Scenario
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
+		var progress io.Writer
+		if !f.quiet {
+			progress = cmd.ErrOrStderr()
 		}
-		target = "http://" + ln.Addr().String()
-		if srv, err = api.Listen(ctx, cfg, ln, nil); err != nil {
+		sc = cfg.Scenario
+		if srv, target, err = api.Local(ctx, cfg, progress); err != nil {
 			return err
 		}
 		defer func() {
@@ -177,12 +167,6 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 				srv.Close()
 			}
 		}()
-		if !f.quiet {
-			fmt.Fprintf(cmd.ErrOrStderr(), "attack: serving %s in-process at %s (%d wallets); opening wallets\n", sc.Name, target, srv.Wallets())
-		}
-		if err := srv.WaitReady(ctx); err != nil {
-			return err
-		}
 	} else if f.noop {
 		return cli.Usagef("--noop and --target exclude each other")
 	} else if fs.Changed("scale") && f.api.scale != 1 {
@@ -196,11 +180,11 @@ func runAttack(cmd *cobra.Command, f *attackFlags, name string) error {
 		}
 	}
 	opts.Scenario, opts.Target = sc, target
-	m, stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleAttack, sc.Policy, cmd.ErrOrStderr())
+	m, msrv, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleAttack, sc.Policy, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
+	defer msrv.Close()
 	if m != nil {
 		opts.OnResult = m.ObserveHTTP
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
 	"github.com/walletsim/walletsim/loadtest"
 )
 
@@ -279,9 +280,9 @@ func TestParseRate(t *testing.T) {
 		{"2000/s", 2000, true}, {"2000", 2000, true}, {"500/100ms", 5000, true}, {"120/m", 2, true},
 		{"1/1s", 1, true}, {"0/s", 0, false}, {"-5/s", 0, false}, {"x/s", 0, false}, {"5/fortnight", 0, false},
 	} {
-		got, err := parseRate(c.in)
+		got, err := loadtest.ParseRate(c.in)
 		if (err == nil) != c.ok || (c.ok && got != c.want) {
-			t.Errorf("parseRate(%q) = %v, %v", c.in, got, err)
+			t.Errorf("ParseRate(%q) = %v, %v", c.in, got, err)
 		}
 	}
 	_ = time.Second

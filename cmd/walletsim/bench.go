@@ -1,17 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/internal/manifest"
 	"github.com/walletsim/walletsim/loadtest/bench"
 	"github.com/walletsim/walletsim/sim/run"
-	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -30,20 +28,7 @@ engine bytes per wallet and allocations per payment, and writes
 DIR/bench.json for 'walletsim gate'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var hooks []func(*scenario.Scenario) error
-			if cmd.Flags().Changed("scale") {
-				p, err := scenario.ParsePreset(scale)
-				if err != nil {
-					return cli.Usage(fmt.Errorf("--scale: %w", err))
-				}
-				hooks = append(hooks, func(s *scenario.Scenario) error {
-					if err := scenario.Scale(s, p, cmd.Flags().Changed("payments")); err != nil {
-						return fmt.Errorf("--scale %s: %w", p.Name, err)
-					}
-					return nil
-				})
-			}
-			sc, src, err := sf.resolve(cmd, scenarioName, hooks...)
+			sc, src, err := sf.resolve(cmd, scenarioName, scaleHook(cmd, scale, cmd.Flags().Changed("scale")))
 			if err != nil {
 				return err
 			}
@@ -52,8 +37,7 @@ DIR/bench.json for 'walletsim gate'.`,
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx := cmd.Context()
 			res, err := bench.Run(ctx, bench.Options{
 				Run:        run.Options{Scenario: sc, Policy: table, PolicyName: pol.Name},
 				Partitions: partitions, CeilingMessages: ceilingN, DataDir: data, TempDataDir: cmd.Flags().Changed("scale"),
@@ -62,7 +46,7 @@ DIR/bench.json for 'walletsim gate'.`,
 			if err != nil {
 				return err
 			}
-			res.Manifest = collectManifest(src.Path, src.Data, s.Seed, pol.Name, res.Broker)
+			res.Manifest = manifest.Collect(manifest.Options{ScenarioFile: src.Path, Scenario: src.Data, Seed: s.Seed, Policy: pol.Name, Broker: res.Broker})
 			res.WriteTable(cmd.OutOrStdout())
 			if out != "" {
 				path, err := res.WriteJSON(out)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
 )
@@ -33,8 +30,7 @@ connect. With --data the log persists across restarts.`,
 			}
 			defer b.Close()
 			fmt.Fprintf(cmd.OutOrStdout(), "walletsim broker listening on %s (data: %s)\n", b.Addr(), orRAM(data))
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
+			ctx := cmd.Context()
 			<-ctx.Done()
 			fmt.Fprintln(cmd.OutOrStdout(), "walletsim broker: shutting down")
 			return nil

@@ -1,29 +1,21 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"os/signal"
-	"strconv"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
-	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/run/chaos"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 type chaosFlags struct {
-	cfg        chaos.Config
-	payments   int64
-	seed       int64
-	policy     string
-	partitions int
-	quiet      bool
+	cfg   chaos.Config
+	sf    scenarioFlags
+	quiet bool
 }
 
 func newChaosCmd() *cobra.Command {
@@ -45,11 +37,11 @@ arguments.`,
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&f.cfg.Kills, "kills", 5, "SIGKILLs to deliver during the run")
-	fs.Int64Var(&f.payments, "payments", 0, "number of payments (overrides the scenario)")
-	fs.Int64Var(&f.seed, "seed", 0, "random seed of the scenario (overrides the scenario)")
+	f.sf.addPayments(fs, 0, "number of payments (overrides the scenario)")
+	f.sf.addSeed(fs)
 	fs.Int64Var(&f.cfg.KillSeed, "kill-seed", 0, "seed of the kill points (default: the scenario seed)")
-	fs.StringVar(&f.policy, "policy", "", "interoperability policy (overrides the scenario)")
-	fs.IntVar(&f.partitions, "partitions", 0, "partitions per topic (overrides the scenario)")
+	f.sf.addPolicy(fs)
+	f.sf.addPartitions(fs)
 	fs.StringVar(&f.cfg.Out, "out", "", "directory for summary.json and the child processes' logs")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.IntVar(&f.cfg.Resets, "resets", 0, "connection resets between the run and the broker, spread over the reference's wall time (a TCP proxy resets every open connection)")
@@ -58,57 +50,26 @@ arguments.`,
 }
 
 func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
-	// Check the input here, so a typo exits 2 before anything starts; the
-	// child processes load the same files the same way.
-	sc, _, err := scenarios.LoadScenario(name)
+	// The child runs with these overrides: check them as it will, here.
+	sc, _, err := f.sf.resolve(cmd, name)
 	if err != nil {
-		return cli.Usage(err)
+		return err
 	}
 	if sc.Faults != (scenario.Faults{}) {
 		return cli.Usagef("%s: chaos kills the engine, it does not inject broker faults: run a scenario with a faults key with `walletsim run`", name)
 	}
-	fl := cmd.Flags()
-	if fl.Changed("payments") && f.payments <= 0 {
-		return cli.Usagef("--payments: must be positive, got %d", f.payments)
+	if _, _, err := loadPolicy(sc.Scenario.Policy); err != nil {
+		return err
 	}
-	if fl.Changed("partitions") && (f.partitions < 1 || f.partitions > 1024) {
-		return cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
-	}
-	if p := f.policy; p != "" || sc.Policy != "" {
-		if p == "" {
-			p = sc.Policy
-		}
-		if _, _, _, err := scenarios.LoadPolicy(p); err != nil {
-			return cli.Usage(err)
-		}
-	}
-	if !fl.Changed("kill-seed") {
+	if !cmd.Flags().Changed("kill-seed") {
 		f.cfg.KillSeed = sc.Seed
-		if fl.Changed("seed") {
-			f.cfg.KillSeed = f.seed
-		}
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("chaos: find own binary: %w", err)
 	}
 	cfg := f.cfg
-	cfg.Child = func(brokers, prefix, outDir string, fresh bool) *exec.Cmd {
-		a := []string{"run", name, "--brokers", brokers, "--topic-prefix", prefix, "--out", outDir, "--quiet", "--fresh=" + strconv.FormatBool(fresh)}
-		if fl.Changed("payments") {
-			a = append(a, "--payments", strconv.FormatInt(f.payments, 10))
-		}
-		if fl.Changed("seed") {
-			a = append(a, "--seed", strconv.FormatInt(f.seed, 10))
-		}
-		if f.policy != "" {
-			a = append(a, "--policy", f.policy)
-		}
-		if fl.Changed("partitions") {
-			a = append(a, "--partitions", strconv.Itoa(f.partitions))
-		}
-		return exec.Command(self, a...)
-	}
+	cfg.Child = chaos.WalletsimChild(self, name, f.sf.args(cmd)...)
 	if err := cfg.Validate(); err != nil {
 		return cli.Usagef("--%v", err)
 	}
@@ -116,8 +77,7 @@ func runChaos(cmd *cobra.Command, f *chaosFlags, name string) error {
 	if !f.quiet {
 		cfg.Progress = cmd.ErrOrStderr()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	res, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		return err

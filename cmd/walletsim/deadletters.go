@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/sim/bus/deadletter"
 )
 
@@ -23,8 +20,7 @@ func newDeadLettersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			return deadletter.Print(ctx, deadletter.Config{Bus: bc, Topic: bf.topics().DeadLetters, Follow: follow, Out: cmd.OutOrStdout()})
 		},
 	}

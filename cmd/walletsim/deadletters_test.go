@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/deadletter"
 )

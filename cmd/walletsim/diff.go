@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/report/diff"
@@ -85,8 +83,7 @@ func runDiff(cmd *cobra.Command, f *diffFlags, pathA, pathB string) error {
 	if cfg.LogB, err = logFor(f.dataB, f.prefB); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	rep, err := diff.Compare(ctx, cfg)
 	if errors.Is(err, diff.ErrBadInput) {
 		return cli.Usage(err)

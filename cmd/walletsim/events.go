@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/sim/engine"
 )
 
@@ -28,8 +25,7 @@ func newEventsTailCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			return engine.Tail(ctx, engine.TailConfig{Bus: bc, Topic: bf.topics().Events, Limit: limit, Wallet: wallet, Out: cmd.OutOrStdout()})
 		},
 	}

@@ -5,13 +5,15 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/internal/manifest"
 	"github.com/walletsim/walletsim/scenarios"
@@ -19,9 +21,7 @@ import (
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/metrics"
 	"github.com/walletsim/walletsim/sim/route"
-	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
-	"golang.org/x/term"
 )
 
 // busFlags are the Kafka connection flags every Kafka-facing command
@@ -91,57 +91,43 @@ func needBrokers(c bus.Config, cmd *cobra.Command) error {
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
-// collectManifest records what a result was measured on, for the gate's
-// baseline comparison.
-func collectManifest(scenarioPath string, data []byte, seed int64, policy, broker string) any {
-	return manifest.Collect(manifest.Options{ScenarioFile: scenarioPath, Scenario: data, Seed: seed, Policy: policy, Broker: broker})
-}
-
 // serveMetrics is --metrics-addr: walletsim's Prometheus metrics at addr
-// (no addr, no metrics: nil, and a no-op stop).
-func serveMetrics(ctx context.Context, addr, role, policy string, stderr io.Writer) (*metrics.Metrics, func(), error) {
+// (no addr, no metrics: nil, and a nil server that closes as nothing).
+func serveMetrics(ctx context.Context, addr, role, policy string, stderr io.Writer) (*metrics.Metrics, *metrics.Server, error) {
 	if addr == "" {
-		return nil, func() {}, nil
+		return nil, nil, nil
 	}
 	m, srv, err := metrics.Listen(ctx, addr, metrics.Options{Role: role, Policy: policy, Version: manifest.Version})
 	if err != nil {
 		return nil, nil, cli.Usage(err)
 	}
 	fmt.Fprintf(stderr, "metrics: serving %s\n", srv.URL())
-	return m, func() { srv.Close() }, nil
+	return m, srv, nil
 }
 
-// identityUsage makes a log written by another run a usage error (exit 2):
-// the flags given do not match the log, nothing at runtime failed.
-func identityUsage(err error) error {
-	var ie *engine.IdentityError
-	if errors.As(err, &ie) {
-		return cli.Usage(err)
-	}
-	return err
-}
-
-// usageOf makes a library's bad-input error (*run.InputError) a usage
-// error (exit 2).
-func usageOf(err error) error {
-	var ie *run.InputError
-	if errors.As(err, &ie) {
-		return cli.Usage(err)
-	}
-	return err
-}
-
-// checkLogIdentity is verify's and replay's check of the log's recorded
-// identity (engine.CheckLog); it names the run on w.
-func checkLogIdentity(ctx context.Context, cfg bus.Config, topics bus.Topics, w io.Writer) error {
-	have, ok, err := engine.CheckLog(ctx, cfg, topics, manifest.BuildVersion())
+// existingLog is external plus the check of the log's recorded identity
+// (engine.CheckLog) that verify and replay make; it names the run.
+func (b *busFlags) existingLog(cmd *cobra.Command) (bus.Config, error) {
+	c, err := b.external(cmd)
 	if err != nil {
-		return identityUsage(err)
+		return c, err
 	}
+	have, ok, err := engine.CheckLog(cmd.Context(), c, b.topics(), manifest.BuildVersion())
 	if ok {
-		fmt.Fprintln(w, "run identity:", have)
+		fmt.Fprintln(cmd.ErrOrStderr(), "run identity:", have)
 	}
-	return nil
+	return c, err
+}
+
+// printReport prints v as indented JSON, or as text.
+func printReport(w io.Writer, asJSON bool, v any, text func(io.Writer)) {
+	if !asJSON {
+		text(w)
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }
 
 // scenarioFlags are the overrides every command that runs a scenario
@@ -175,6 +161,26 @@ func (f *scenarioFlags) addPolicy(fs *pflag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "", "interoperability policy: built-in name or YAML file (overrides the scenario)")
 }
 
+// overrides are the flags the user set (and --payments when the command
+// gives it a default), the rest left to the scenario.
+func (f *scenarioFlags) overrides(cmd *cobra.Command) scenarios.Overrides {
+	changed := func(flag string) bool { return cmd.Flags().Lookup(flag) != nil && cmd.Flags().Changed(flag) }
+	o := scenarios.Overrides{Policy: f.policy}
+	if changed("payments") || f.alwaysPayments {
+		o.Payments = &f.payments
+	}
+	if changed("seed") {
+		o.Seed = &f.seed
+	}
+	if changed("partitions") {
+		o.Partitions = &f.partitions
+	}
+	return o
+}
+
+// args are the overrides as a child `walletsim run`'s flags.
+func (f *scenarioFlags) args(cmd *cobra.Command) []string { return f.overrides(cmd).Args() }
+
 // resolve reads the scenario (WALLETSIM_* applied), applies the flags the
 // user set, then the hooks, and validates the result. Every input error
 // is a usage error (exit 2).
@@ -183,27 +189,8 @@ func (f *scenarioFlags) resolve(cmd *cobra.Command, name string, hooks ...func(*
 	if err != nil {
 		return nil, src, cli.Usage(err)
 	}
-	changed := func(flag string) bool { return cmd.Flags().Lookup(flag) != nil && cmd.Flags().Changed(flag) }
-	if changed("payments") || f.alwaysPayments {
-		if f.payments <= 0 {
-			return nil, src, cli.Usagef("--payments: must be positive, got %d", f.payments)
-		}
-		s.Payments, s.Duration = f.payments, ""
-	}
-	if changed("seed") {
-		s.Seed = f.seed
-	}
-	if changed("partitions") {
-		if f.partitions < 1 || f.partitions > 1024 {
-			return nil, src, cli.Usagef("--partitions: want 1-1024, got %d", f.partitions)
-		}
-		s.Partitions = f.partitions
-	}
-	if f.policy != "" {
-		s.Policy = f.policy
-	}
-	if s.Policy == "" {
-		s.Policy = scenarios.DefaultPolicy
+	if err := f.overrides(cmd).Apply(s); err != nil {
+		return nil, src, cli.Usage(err)
 	}
 	for _, h := range hooks {
 		if err := h(s); err != nil {

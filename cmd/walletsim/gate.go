@@ -3,22 +3,14 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/loadtest/gate"
 	"github.com/walletsim/walletsim/sim/report/diff"
-	"github.com/walletsim/walletsim/sim/run"
 )
-
-// runOnce is gate --repeat's run: run.Once, bad input exit 2.
-func runOnce(ctx context.Context, name string, seed int64, outDir string) (string, error) {
-	p, err := run.Once(ctx, name, seed, outDir)
-	return p, usageOf(err)
-}
 
 // newGateCmd builds gate; runScenario runs --repeat's runs.
 func newGateCmd(runScenario gate.RunFunc) *cobra.Command {
@@ -65,8 +57,7 @@ Thresholds file (YAML):
 			case fl.Changed("require-coverage") && o.Coverage.K < 1:
 				return cli.Usagef("--require-coverage %d: want 1 or more firings", o.Coverage.K)
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
-			defer stop()
+			ctx := cmd.Context()
 			o.Results, o.Repeat.Run, o.Repeat.Log = args, runScenario, cmd.ErrOrStderr()
 			rep, results, err := gate.Run(ctx, o)
 			if err != nil {

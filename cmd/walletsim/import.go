@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/trace/paysim"
@@ -79,11 +79,6 @@ func importPaySim(cmd *cobra.Command, in, out string, o paysim.Options, strict b
 	res, err := paysim.ConvertFile(in, out, o, strict)
 	if res != nil {
 		res.WriteErrors(cmd.ErrOrStderr(), showErrors)
-	}
-	var re *paysim.RowError
-	var ie *paysim.InputError
-	if errors.As(err, &re) || errors.As(err, &ie) {
-		return cli.Usage(err)
 	}
 	if err != nil {
 		return err

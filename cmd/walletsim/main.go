@@ -4,10 +4,15 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
+	"github.com/walletsim/walletsim/sim/run"
 )
 
 // newRootCmd builds the whole command tree, fresh each call, so tests
@@ -24,7 +29,7 @@ func newRootCmd() (*cobra.Command, *cli.Profiles) {
 	prof := cli.AddProfiles(root)
 	root.AddCommand(
 		newAttackCmd(), newBenchCmd(), newBrokerCmd(), newCalibrateCmd(), newChaosCmd(), newCompareCmd(),
-		newDeadLettersCmd(), newDiffCmd(), newEventsCmd(), newGateCmd(runOnce), newImportCmd(), newReplayCmd(),
+		newDeadLettersCmd(), newDiffCmd(), newEventsCmd(), newGateCmd(run.Once), newImportCmd(), newReplayCmd(),
 		newReportCmd(), newRunCmd(), newServeCmd(), newVerifyCmd(), newWorkerCmd(),
 	)
 	return root, prof
@@ -32,7 +37,11 @@ func newRootCmd() (*cobra.Command, *cli.Profiles) {
 
 func main() {
 	root, prof := newRootCmd()
-	err := root.Execute()
+	// Every command stops cleanly on SIGINT or SIGTERM through its
+	// cmd.Context(); a second signal kills as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
 	prof.Stop()
 	os.Exit(cli.Exit(os.Stderr, "walletsim", err))
 }

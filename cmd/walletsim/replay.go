@@ -1,12 +1,8 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"os/signal"
-
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/engine/replay"
 )
@@ -26,13 +22,9 @@ log digest (as 'verify' computes it) and a digest of the final state (as
 it starts from the snapshots there and writes new ones at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.external(cmd)
+			ctx := cmd.Context()
+			bus, err := bf.existingLog(cmd)
 			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
-			if err := checkLogIdentity(ctx, bus, bf.topics(), cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			res, err := replay.Rebuild(ctx, replay.Options{Bus: bus, Topics: bf.topics(), SnapshotDir: snapDir})
@@ -40,13 +32,7 @@ it starts from the snapshots there and writes new ones at the end.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(res)
-			} else {
-				res.WriteText(out)
-			}
+			printReport(out, asJSON, res, res.WriteText)
 			if err := res.Check(expect, expectState); err != nil {
 				return &cli.ExitError{Code: cli.ExitFailure, Err: err}
 			}

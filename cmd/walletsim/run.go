@@ -4,16 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/internal/manifest"
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 	"github.com/walletsim/walletsim/sim/metrics"
+	"github.com/walletsim/walletsim/sim/report/calibration"
 	"github.com/walletsim/walletsim/sim/run"
 	"github.com/walletsim/walletsim/sim/scenario"
 	"github.com/walletsim/walletsim/sim/trace"
@@ -28,35 +28,16 @@ type runFlags struct {
 	fresh bool
 	quiet bool
 
-	scale       string        // --scale: a preset (scenario.Scale)
-	cal         calMode       // --calibration
-	coverage    bool          // --coverage: print the policy coverage table
-	report      bool          // --report: DIR/report.html with --out
-	trace, pace string        // --trace FILE replaces the generator
-	workers     string        // --workers local|external
-	metricsAddr string        // --metrics-addr
-	metricsHold time.Duration // --metrics-hold
-	forkAt      string        // --fork-at TIME --from RUN: see run_fork.go
+	scale       string           // --scale: a preset (scenario.Scale)
+	cal         calibration.Mode // --calibration
+	coverage    bool             // --coverage: print the policy coverage table
+	report      bool             // --report: DIR/report.html with --out
+	trace, pace string           // --trace FILE replaces the generator
+	workers     string           // --workers local|external
+	metricsAddr string           // --metrics-addr
+	metricsHold time.Duration    // --metrics-hold
+	forkAt      string           // --fork-at TIME --from RUN: see run_fork.go
 	forkFrom    string
-}
-
-// calMode is --calibration: summary (default), table, or off.
-type calMode string
-
-func (m *calMode) String() string { return string(*m) }
-func (m *calMode) Type() string   { return "summary|table|off" }
-func (m *calMode) Set(v string) error {
-	switch strings.ToLower(v) {
-	case "summary", "true", "on":
-		*m = "summary"
-	case "table", "full":
-		*m = "table"
-	case "off", "false", "none":
-		*m = "off"
-	default:
-		return fmt.Errorf("want summary, table or off, got %q", v)
-	}
-	return nil
 }
 
 func newRunCmd() *cobra.Command {
@@ -119,8 +100,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	opts := run.Options{
 		Scenario: sc, Policy: table, PolicyName: pol.Name, Bus: bus, DataDir: f.data, BrokerAddr: f.addr,
 		Topics: f.bus.topics(), Partitions: s.Partitions, Fresh: f.fresh,
@@ -150,9 +130,7 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	if err != nil {
 		return err
 	}
-	if srv != nil {
-		defer srv.Close()
-	}
+	defer srv.Close()
 	if err := f.traceSource(cmd, &opts); err != nil {
 		return err
 	}
@@ -161,39 +139,14 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 	}
 	res, err := run.Run(ctx, opts)
 	if err != nil {
-		return identityUsage(err)
+		return err
 	}
 	sum := res.Summary
-	sum.Manifest = collectManifest(src.Path, src.Data, sum.Seed, sum.Policy, sum.Engine.Broker)
-	w := cmd.OutOrStdout()
-	sum.WriteTable(w)
-	if f.out != "" {
-		p, err := sum.WriteJSON(f.out)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(w, "wrote", p)
-		if f.report {
-			p, err := res.WriteHTML(f.out)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintln(w, "wrote", p)
-		}
-	}
-	if cal, err := res.Calibration(); err != nil {
+	sum.Manifest = manifest.Collect(manifest.Options{ScenarioFile: src.Path, Scenario: src.Data, Seed: sum.Seed, Policy: sum.Policy, Broker: sum.Engine.Broker})
+	err = res.Write(cmd.OutOrStdout(), run.Outputs{Dir: f.out, HTML: f.report, CalibrationTable: f.cal == "table", Coverage: f.coverage, Proxy: px})
+	if err != nil {
 		return err
-	} else if cal != nil {
-		if err := cal.Write(w, f.out, f.cal == "table"); err != nil {
-			return err
-		}
 	}
-	if f.coverage && sum.PolicyCoverage != nil {
-		if err := sum.PolicyCoverage.WriteTable(w); err != nil {
-			return err
-		}
-	}
-	res.WriteFaults(w, px)
 	if m != nil {
 		m.ObserveSummary(sum)
 		if f.metricsHold > 0 {
@@ -214,24 +167,19 @@ func runRun(cmd *cobra.Command, f *runFlags, name string) error {
 // and, with --metrics-hold, the final values afterwards, so a scraper (or
 // the dashboards test) sees the finished run, not a vanished target.
 func (f *runFlags) startMetrics(cmd *cobra.Command, o *run.Options) (*metrics.Metrics, *metrics.Server, error) {
-	if f.metricsAddr == "" {
-		if cmd.Flags().Changed("metrics-hold") {
-			return nil, nil, cli.Usagef("--metrics-hold needs --metrics-addr")
-		}
-		return nil, nil, nil
-	}
-	if f.metricsHold < 0 {
+	switch {
+	case f.metricsAddr == "" && cmd.Flags().Changed("metrics-hold"):
+		return nil, nil, cli.Usagef("--metrics-hold needs --metrics-addr")
+	case f.metricsHold < 0:
 		return nil, nil, cli.Usagef("--metrics-hold: must not be negative, got %s", f.metricsHold)
 	}
-	// The server outlives the command's signal context on purpose: it
-	// closes after --metrics-hold.
-	m, srv, err := metrics.Listen(context.Background(), f.metricsAddr, metrics.Options{Role: metrics.RoleRun, Policy: o.PolicyName, Version: manifest.Version})
-	if err != nil {
-		return nil, nil, cli.Usage(err)
+	// The server outlives the command's context on purpose: it closes
+	// after --metrics-hold.
+	m, srv, err := serveMetrics(context.Background(), f.metricsAddr, metrics.RoleRun, o.PolicyName, cmd.ErrOrStderr())
+	if m != nil {
+		o.Observer = m
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "metrics: serving %s\n", srv.URL())
-	o.Observer = m
-	return m, srv, nil
+	return m, srv, err
 }
 
 // traceSource is --trace FILE: replay a trace (package trace; `walletsim

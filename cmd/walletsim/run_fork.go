@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/report/diff"
@@ -58,8 +55,7 @@ func runFork(cmd *cobra.Command, f *runFlags, name string) error {
 	if sc.Seed != from.Seed || sc.Name != from.Scenario {
 		return cli.Usagef("--from %s is %s seed %d; this is %s seed %d: fork the same scenario and seed", f.forkFrom, from.Scenario, from.Seed, sc.Name, sc.Seed)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	rep, err := fork.Run(ctx, fork.Config{
 		Scenario: sc, From: from, Log: log, Partitions: from.Engine.Partitions, At: at,
 		Trunk:  compare.Policy{Name: trunkP.Name, Table: trunkT},

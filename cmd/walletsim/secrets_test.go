@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
 	"github.com/walletsim/walletsim/internal/testbin"
 )
 

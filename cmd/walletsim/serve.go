@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/signal"
-	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/api"
 	"github.com/walletsim/walletsim/sim/metrics"
@@ -114,16 +111,15 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 	if err != nil {
 		return cli.Usagef("--addr %s: %v", addr, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	m, stopMetrics, err := serveMetrics(ctx, metricsAddr, metrics.RoleServe, cfg.Policy.Name, cmd.ErrOrStderr())
+	m, msrv, err := serveMetrics(ctx, metricsAddr, metrics.RoleServe, cfg.Policy.Name, cmd.ErrOrStderr())
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	defer stopMetrics()
-	lessGC()
+	defer msrv.Close()
+	api.LessGC()
 	fin, err := api.Serve(ctx, cfg, ln, m.Middleware, out)
 	if err != nil {
 		return err
@@ -133,17 +129,4 @@ func runServe(cmd *cobra.Command, f *apiFlags, addr string, fresh bool, metricsA
 		return &cli.ExitError{Code: cli.ExitFailure, Err: errors.New("invariants violated after serve")}
 	}
 	return nil
-}
-
-// lessGC trades memory for latency unless GOGC or GOMEMLIMIT say
-// otherwise. Most of the live heap is the embedded broker's log, which
-// every collection marks again, and a mark phase on two cores shows as a
-// latency spike of tens of milliseconds: collecting at 10x the live heap
-// makes them rare, and a 4 GiB soft limit keeps a long in-memory run from
-// growing without bound.
-func lessGC() {
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetGCPercent(1000)
-		debug.SetMemoryLimit(4 << 30)
-	}
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/engine"
 )
@@ -26,13 +23,9 @@ nothing left in suspense, exactly one outcome per command. Exit 1 if any
 fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			bus, err := bf.external(cmd)
+			ctx := cmd.Context()
+			bus, err := bf.existingLog(cmd)
 			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
-			if err := checkLogIdentity(ctx, bus, bf.topics(), cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			_, rep, err := engine.Verify(ctx, bus, bf.topics())
@@ -40,13 +33,7 @@ fails.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(rep)
-			} else {
-				rep.WriteText(out)
-			}
+			printReport(out, asJSON, rep, rep.WriteText)
 			if !rep.OK() {
 				return &cli.ExitError{Code: cli.ExitFailure, Err: fmt.Errorf("verify: invariants violated: %s", strings.Join(rep.Violations(), ", "))}
 			}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
 	"github.com/walletsim/walletsim/internal/cli"
 	"github.com/walletsim/walletsim/sim/engine"
 	"github.com/walletsim/walletsim/sim/ledger"
@@ -86,12 +84,7 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 	if f.group == "" {
 		f.group = f.bus.prefix + ".workers"
 	}
-	if f.name == "" {
-		host, _ := os.Hostname()
-		f.name = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := cmd.Context()
 
 	cfg := engine.WorkerConfig{
 		Group: f.group, Name: f.name, Out: cmd.OutOrStdout(), IdlePoll: f.idlePoll,
@@ -104,11 +97,11 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 	if os.Getenv("WALLETSIM_DEBUG") != "" {
 		cfg.Engine.Logf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "debug: "+format+"\n", a...) }
 	}
-	m, stopMetrics, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleWorker, pol.Name, cmd.ErrOrStderr())
+	m, msrv, err := serveMetrics(ctx, f.metricsAddr, metrics.RoleWorker, pol.Name, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
+	defer msrv.Close()
 	if m != nil {
 		cfg.Observer, cfg.Engine.OnEvent = m, m.Observe
 	}
@@ -116,5 +109,5 @@ func runWorker(cmd *cobra.Command, f *workerFlags, name string) error {
 	if err != nil {
 		return cli.Usage(err)
 	}
-	return identityUsage(w.Run(ctx))
+	return w.Run(ctx)
 }

@@ -33,6 +33,11 @@ func Usage(err error) error {
 	return &UsageError{Err: err}
 }
 
+// badInput is what the libraries' errors about the caller's input
+// implement (run.InputError, engine.IdentityError, the trace importers'):
+// exit 2 like a UsageError, without the libraries knowing exit codes.
+type badInput interface{ BadInput() bool }
+
 // ExitError carries an explicit exit code with an optional message; a nil
 // Err means the command already printed what it had to say.
 type ExitError struct {
@@ -59,6 +64,10 @@ func Code(err error) int {
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	var bi badInput
+	if errors.As(err, &bi) && bi.BadInput() {
 		return ExitUsage
 	}
 	return ExitFailure

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 )
 
@@ -106,4 +108,42 @@ func Serve(ctx context.Context, cfg Config, ln net.Listener, wrap func(http.Hand
 	}
 	fmt.Fprintln(out, "walletsim serve: draining")
 	return h.Close()
+}
+
+// Local serves the API in-process on a loopback port for a client in the
+// same process (attack's default target), without a token since nobody
+// else can reach it, and returns its base URL once every wallet is open.
+// progress (nil: none) gets a line while they open.
+func Local(ctx context.Context, cfg Config, progress io.Writer) (*HTTPServer, string, error) {
+	cfg.Token = ""
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", err
+	}
+	url := "http://" + ln.Addr().String()
+	h, err := Listen(ctx, cfg, ln, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "attack: serving %s in-process at %s (%d wallets); opening wallets\n", cfg.Scenario.Name, url, h.Wallets())
+	}
+	if err := h.WaitReady(ctx); err != nil {
+		h.Close()
+		return nil, "", err
+	}
+	return h, url, nil
+}
+
+// LessGC trades memory for latency unless GOGC or GOMEMLIMIT say
+// otherwise. Most of the live heap is the embedded broker's log, which
+// every collection marks again, and a mark phase on two cores shows as a
+// latency spike of tens of milliseconds: collecting at 10x the live heap
+// makes them rare, and a 4 GiB soft limit keeps a long in-memory run from
+// growing without bound.
+func LessGC() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(1000)
+		debug.SetMemoryLimit(4 << 30)
+	}
 }

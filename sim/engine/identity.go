@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/segmentio/kafka-go"
+
 	"github.com/walletsim/walletsim/sim/bus"
 )
 
@@ -76,6 +77,10 @@ type IdentityError struct {
 	Topic string
 	Diffs []IdentityDiff
 }
+
+// BadInput: the flags given do not match the log, nothing at runtime
+// failed (the CLI exits 2).
+func (e *IdentityError) BadInput() bool { return true }
 
 func (e *IdentityError) Error() string {
 	parts := make([]string, len(e.Diffs))

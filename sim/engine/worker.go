@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -29,7 +30,8 @@ type WorkerConfig struct {
 	Engine Config
 	// Group is the consumer group ID (default: "walletsim.workers").
 	Group string
-	// Name prefixes every line on Out ("worker NAME: ...").
+	// Name prefixes every line on Out ("worker NAME: ..."; default
+	// host-pid).
 	Name string
 	// Out receives the worker's lines (default: none).
 	Out io.Writer
@@ -51,6 +53,10 @@ func (c *WorkerConfig) setDefaults() {
 	}
 	if c.Out == nil {
 		c.Out = io.Discard
+	}
+	if c.Name == "" {
+		host, _ := os.Hostname()
+		c.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	if c.IdlePoll == 0 {
 		c.IdlePoll = 2 * time.Second

@@ -76,7 +76,11 @@ func (s *Server) Addr() string { return s.addr }
 func (s *Server) URL() string { return "http://" + s.addr + "/metrics" }
 
 // Close stops the server, letting a scrape in progress finish (briefly).
+// A nil Server (no metrics asked for) closes as nothing.
 func (s *Server) Close() error {
+	if s == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

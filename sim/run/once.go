@@ -15,6 +15,9 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// BadInput marks it as the caller's mistake (the CLI exits 2).
+func (e *InputError) BadInput() bool { return true }
+
 // Once runs the scenario (a YAML file or built-in name) once with seed
 // (0: the scenario's own) under its policy (default
 // scenarios.DefaultPolicy) on an embedded broker, and writes

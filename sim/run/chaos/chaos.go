@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/walletsim/walletsim/sim/audit"
@@ -333,4 +334,14 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
+}
+
+// WalletsimChild is the Child of `walletsim chaos`: bin (the walletsim
+// binary) runs scenario against the broker, quietly, with args (the run's
+// overrides, as `walletsim run` takes them) appended.
+func WalletsimChild(bin, scenario string, args ...string) func(brokers, prefix, outDir string, fresh bool) *exec.Cmd {
+	return func(brokers, prefix, outDir string, fresh bool) *exec.Cmd {
+		a := []string{"run", scenario, "--brokers", brokers, "--topic-prefix", prefix, "--out", outDir, "--quiet", "--fresh=" + strconv.FormatBool(fresh)}
+		return exec.Command(bin, append(a, args...)...)
+	}
 }

@@ -29,11 +29,26 @@ func LoadPolicies(names []string) ([]Policy, error) {
 	return pols, nil
 }
 
+// Progress is an Options.OnRun that prints a line per finished run of n.
+func Progress(w io.Writer, n int) func(int, Policy, *run.Result) {
+	return func(i int, p Policy, res *run.Result) {
+		sum := res.Summary
+		fmt.Fprintf(w, "policy %d/%d %s: %d payments in %.2fs, acceptance %.2f%%, invariants ok %v\n",
+			i+1, n, p.Name, sum.Payments.Attempted, sum.DurationS, 100*sum.Interop.AcceptanceRate, sum.Invariants.OK())
+	}
+}
+
 // RunAll is `walletsim compare`: Run, or with seeds > 0 RunPaired over
 // that many seeds from the scenario's (SeedsFrom; a bad count is a
 // *run.InputError), then with attribution the two policies' Attribute,
 // checked against the comparison and kept in it.
 func RunAll(ctx context.Context, o Options, seeds int, attribution bool) (*Comparison, error) {
+	switch {
+	case seeds < 0 || seeds == 1:
+		return nil, &run.InputError{Err: fmt.Errorf("--seeds %d: a paired comparison needs at least 2 seeds", seeds)}
+	case attribution && len(o.Policies) != 2:
+		return nil, &run.InputError{Err: fmt.Errorf("--attribution compares exactly two policies, got %d", len(o.Policies))}
+	}
 	var (
 		c   *Comparison
 		err error

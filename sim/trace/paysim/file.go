@@ -14,6 +14,9 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// BadInput marks it as the caller's mistake (the CLI exits 2).
+func (e *InputError) BadInput() bool { return true }
+
 // ConvertFile converts the PaySim log at in into the trace file out. It
 // writes beside out and renames when done, so a failed import never
 // leaves a half trace where a replay would find it. With strict, any bad

@@ -106,6 +106,9 @@ type RowError struct {
 	Err    error
 }
 
+// BadInput marks it as the caller's mistake (the CLI exits 2).
+func (e *RowError) BadInput() bool { return true }
+
 func (e *RowError) Error() string {
 	if e.Column == "" {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
