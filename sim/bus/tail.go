@@ -250,7 +250,7 @@ func (p *PartitionReader) fill(ctx context.Context) (int, error) {
 		// RequestTimedOut: the long poll ended with nothing new.
 		return n, nil
 	case n == 0 && errors.Is(err, kafka.OffsetOutOfRange):
-		return 0, p.outOfRange()
+		return 0, p.outOfRange(ctx)
 	case errors.As(err, &ke):
 		// NOT_LEADER, UNKNOWN_TOPIC_OR_PARTITION and the like: the next
 		// dial looks the leader up again. A permanent one ends Fetch.
@@ -296,21 +296,40 @@ func (p *PartitionReader) keep(b []byte) [2]int {
 // end is a truncated log (ErrLogTruncated); before its start (records
 // removed by retention) the reader moves to the first record, as
 // kafka-go's Reader does; in range again (the log grew meanwhile), the
-// fetch is simply repeated.
-func (p *PartitionReader) outOfRange() error {
-	_ = p.conn.SetDeadline(time.Now().Add(readTimeout))
-	first, last, err := p.conn.ReadOffsets()
-	_ = p.conn.SetDeadline(time.Time{})
+// fetch is simply repeated. The bounds come from the admin client: the
+// fetch's connection is dropped (kafka-go leaves the rest of an error
+// response unread on it).
+func (p *PartitionReader) outOfRange(ctx context.Context) error {
+	p.drop()
+	first, next, err := p.bounds(ctx)
 	switch {
+	case errors.Is(err, kafka.UnknownTopicOrPartition):
+		return callerError{fmt.Errorf("fetch %s[%d] at %d: %w: %v", p.topic, p.partition, p.next, ErrLogTruncated, err)}
 	case err != nil:
-		p.drop()
 		return err
-	case p.next > last:
-		return callerError{fmt.Errorf("fetch %s[%d] at %d: the partition ends at %d: %w", p.topic, p.partition, p.next, last, ErrLogTruncated)}
+	case next < p.next:
+		return callerError{fmt.Errorf("fetch %s[%d] at %d: the partition ends at %d: %w", p.topic, p.partition, p.next, next, ErrLogTruncated)}
 	case p.next < first:
 		p.next = first
 	}
 	return nil
+}
+
+// bounds is the partition's first offset and end, from the admin client
+// (made on first use).
+func (p *PartitionReader) bounds(ctx context.Context) (first, next int64, err error) {
+	if p.admin == nil {
+		a, err := NewClient(p.cfg)
+		if err != nil {
+			return 0, 0, err
+		}
+		p.admin = a
+	}
+	f, n, err := p.admin.Offsets(ctx, p.topic, p.partition+1)
+	if err != nil {
+		return 0, 0, err
+	}
+	return f[p.partition], n[p.partition], nil
 }
 
 // dial connects to the partition's leader through the next broker of
@@ -318,7 +337,12 @@ func (p *PartitionReader) outOfRange() error {
 func (p *PartitionReader) dial(ctx context.Context) error {
 	broker := p.cfg.Brokers[p.dials%len(p.cfg.Brokers)]
 	p.dials++
-	c, err := p.dialer.DialLeader(ctx, "tcp", broker, p.topic, p.partition)
+	// kafka-go's partition lookup waits as long as its context for a
+	// topic the broker does not know: bounded, so that the idle check
+	// gets its turn when the topic is gone.
+	dctx, cancel := context.WithTimeout(ctx, min(readTimeout, idleCheck))
+	defer cancel()
+	c, err := p.dialer.DialLeader(dctx, "tcp", broker, p.topic, p.partition)
 	if err != nil {
 		return err
 	}
@@ -353,14 +377,7 @@ func (p *PartitionReader) reaches(ctx context.Context) error {
 	if p.next < 0 {
 		return nil // FirstOffset or LastOffset: no position to check
 	}
-	if p.admin == nil {
-		a, err := NewClient(p.cfg)
-		if err != nil {
-			return err
-		}
-		p.admin = a
-	}
-	_, next, err := p.admin.Offsets(ctx, p.topic, p.partition+1)
+	_, next, err := p.bounds(ctx)
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()
@@ -368,8 +385,8 @@ func (p *PartitionReader) reaches(ctx context.Context) error {
 		return fmt.Errorf("fetch %s[%d] at %d: %w: %v", p.topic, p.partition, p.next, ErrLogTruncated, err)
 	case err != nil:
 		return nil // the fetches report connection trouble themselves
-	case next[p.partition] < p.next:
-		return fmt.Errorf("fetch %s[%d] at %d: the partition ends at %d: %w", p.topic, p.partition, p.next, next[p.partition], ErrLogTruncated)
+	case next < p.next:
+		return fmt.Errorf("fetch %s[%d] at %d: the partition ends at %d: %w", p.topic, p.partition, p.next, next, ErrLogTruncated)
 	}
 	return nil
 }
