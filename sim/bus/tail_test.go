@@ -304,7 +304,8 @@ func TestTailStartsInsideABatch(t *testing.T) {
 
 // TestTailLargeRecords: records close to the broker's 1 MiB limit, more
 // than one fetch's worth together, among small ones, come back whole (the
-// arena grows past its size).
+// arena grows past its size), to a PartitionReader and to Scan (its
+// 64 kB buffer grows).
 func TestTailLargeRecords(t *testing.T) {
 	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"big"}})
 	if err != nil {
@@ -348,6 +349,17 @@ func TestTailLargeRecords(t *testing.T) {
 		if m.Offset != int64(i) || string(m.Value) != string(value(i)) {
 			t.Fatalf("record %d: got offset %d, %d bytes, want %d bytes as written", i, m.Offset, len(m.Value), len(value(i)))
 		}
+	}
+	// Scan (the audit's read) grows its buffer the same way.
+	i := 0
+	if err := bus.Scan(ctx, bc, "big", 0, 0, 9, func(off int64, v []byte) error {
+		if off != int64(i) || string(v) != string(value(i)) {
+			return fmt.Errorf("scan: record %d: got offset %d, %d bytes, want %d bytes", i, off, len(v), len(value(i)))
+		}
+		i++
+		return nil
+	}); err != nil || i != 9 {
+		t.Fatalf("scan: %v after %d records", err, i)
 	}
 }
 
