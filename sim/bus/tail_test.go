@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/walletsim/walletsim/sim/bus"
 	"github.com/walletsim/walletsim/sim/bus/embedded"
+	"github.com/walletsim/walletsim/sim/bus/faults"
 	"github.com/walletsim/walletsim/sim/bus/netfault"
 )
 
@@ -435,4 +436,43 @@ func TestTailClosed(t *testing.T) {
 	if _, err := bus.NewPartitionReader(bus.Config{Brokers: []string{b.Addr()}}, "idle", 0, -7); err == nil {
 		t.Fatal("offset -7 accepted")
 	}
+}
+
+// TestTailThroughFetchErrors: with a third of the fetches answered
+// NOT_LEADER_OR_FOLLOWER (the leader moved: look it up again) a reader
+// hands out every record once, in order, and hides the errors from its
+// caller: each redial rides on, none ends Fetch.
+func TestTailThroughFetchErrors(t *testing.T) {
+	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"flaky"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bc := bus.Config{Brokers: []string{b.Addr()}}
+	w, err := bus.NewWriter(bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := 0; i < 2000; i += 100 { // small batches: many fetches
+		writeTail(t, ctx, w, "flaky", 0, i, i+100)
+	}
+	in, err := faults.Inject(b, faults.Config{FetchErrorRate: 0.33, Seed: 3}, faults.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Stop()
+	r, err := bus.NewPartitionReader(bc, "flaky", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	checkTail(t, ctx, r, 0, 0, 2000, false)
+	noMore(t, r)
+	if rep := in.Report(); rep.FetchErrors == 0 || r.Dials() < 2 {
+		t.Fatalf("%d fetch errors injected, %d connections: the test did not test", rep.FetchErrors, r.Dials())
+	}
+	t.Logf("%d fetch errors, %d connections", in.Report().FetchErrors, r.Dials())
 }
