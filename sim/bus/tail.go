@@ -242,12 +242,19 @@ func (p *PartitionReader) fill(ctx context.Context) (int, error) {
 		p.recs = append(p.recs, r)
 		at = r.offset + 1
 	}
+	end := b.Offset() // past the records read, and past a batch's compacted tail
 	err := b.Close()
 	n := len(p.recs)
 	var ke kafka.Error
 	switch {
 	case err == nil, errors.Is(err, kafka.RequestTimedOut):
 		// RequestTimedOut: the long poll ended with nothing new.
+		if n == 0 && end > p.next {
+			// Only records below p.next, then a gap compaction left at
+			// the end of their batch: fetching at p.next again would
+			// get the same batch, forever.
+			p.next = end
+		}
 		return n, nil
 	case n == 0 && errors.Is(err, kafka.OffsetOutOfRange):
 		return 0, p.outOfRange(ctx)
