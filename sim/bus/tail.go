@@ -219,10 +219,14 @@ func (p *PartitionReader) fill(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	// ReadBatchWith takes no context: ctx ending cuts the connection's
-	// deadline short instead, so Fetch returns at once (and redials on
-	// the next call).
+	// deadline short instead, so Fetch returns at once. That connection
+	// is done for (its write deadline too): the next call redials.
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Now()) })
-	defer stop()
+	defer func() {
+		if !stop() {
+			p.drop()
+		}
+	}()
 	_ = c.SetReadDeadline(time.Now().Add(readTimeout))
 	b := c.ReadBatchWith(kafka.ReadBatchConfig{MinBytes: 1, MaxBytes: fetchMaxBytes, MaxWait: fetchMaxWait})
 	p.hwm = b.HighWaterMark()

@@ -411,9 +411,9 @@ func TestTailAllocations(t *testing.T) {
 	}
 }
 
-// TestTailClosed: a closed reader says so (io.EOF: processor.fetch stops
-// on it), and a context that ends ends a Fetch waiting on an idle
-// partition.
+// TestTailClosed: a context that ends ends a Fetch waiting on an idle
+// partition (and the reader goes on with another), and a closed reader
+// says so (io.EOF: processor.fetch stops on it).
 func TestTailClosed(t *testing.T) {
 	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"idle"}})
 	if err != nil {
@@ -429,6 +429,16 @@ func TestTailClosed(t *testing.T) {
 	if _, err := r.Fetch(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("fetch on an idle partition, context cancelled: %v", err)
 	}
+	// Still usable with another context.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel2()
+	w, err := bus.NewWriter(bus.Config{Brokers: []string{b.Addr()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	writeTail(t, ctx2, w, "idle", 0, 0, 1)
+	checkTail(t, ctx2, r, 0, 0, 1, false)
 	r.Close()
 	if _, err := r.Fetch(context.Background()); !errors.Is(err, io.EOF) {
 		t.Fatalf("fetch after Close: %v, want io.EOF", err)
