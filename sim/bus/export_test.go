@@ -17,3 +17,17 @@ func SetTopicWait(d time.Duration) (restore func()) {
 func BatchLen(msgs []kafka.Message, maxCount int, maxBytes int64) int {
 	return batchLen(len(msgs), func(i int) *kafka.Message { return &msgs[i] }, maxCount, maxBytes)
 }
+
+// SetIdleCheck changes how long a PartitionReader waits for a record
+// before it checks the partition's end.
+func SetIdleCheck(d time.Duration) (restore func()) {
+	old := idleCheck
+	idleCheck = d
+	return func() { idleCheck = old }
+}
+
+// Dials is how many connections the reader has made.
+func (p *PartitionReader) Dials() int { return p.dials }
+
+// FastBatchRead reports whether readers take the allocation-free path.
+func FastBatchRead() bool { return fastBatchRead }

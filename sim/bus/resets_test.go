@@ -29,7 +29,7 @@ func record(p, i int) []byte {
 // first attempt after a pause fail, so the retries are exercised on every
 // round (Client.Retries). Without Client's retry Offsets fails, without
 // Scan's the scan does (a reset between two of its fetches). ReadRange
-// rides on kafka-go's reader, which redials by itself; its own retry is
+// rides on PartitionReader, which redials by itself; its own retry is
 // for an error the reader gives up on.
 func TestReadsThroughResets(t *testing.T) {
 	const parts, per = 8, 3000

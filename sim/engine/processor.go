@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -200,10 +201,11 @@ func (p *processor) run(ctx context.Context) error {
 	}
 }
 
-// fetch returns the next record of r. kafka-go's reader keeps retrying by
-// itself but hands each error it gives up on to the caller once, then goes
-// on: a broker restart or an injected fetch error would otherwise end the
-// run. So a transient error is counted as a retry and the read repeated;
+// fetch returns the next record of r; its Key and Value are good until
+// the next fetch from r (what outlives that is copied: deadLetter). The
+// reader redials by itself but hands each error it gives up on to the
+// caller once, then goes on: a broker restart or an injected fetch error
+// would otherwise end the run. So a transient error is counted as a retry and the read repeated;
 // only an error the broker says will not go away ends the processor.
 func (p *processor) fetch(ctx context.Context, r *bus.PartitionReader) (kafka.Message, error) {
 	backoff := 10 * time.Millisecond
@@ -599,9 +601,12 @@ func (p *processor) poison(ctx context.Context, m kafka.Message, next *int64, re
 // deadLetter queues a record for the dead-letter topic; flushDeadLetters
 // writes the queue before the next checkpoint (or when it fills), and a
 // write that fails stops the processor: a dead letter is never dropped.
+//
+// The key and value are copied: a record's bytes are the input reader's
+// only until its next Fetch, and the queue outlives many.
 func (p *processor) deadLetter(_ context.Context, m kafka.Message, reason string) {
 	dl := kafka.Message{
-		Topic: p.e.topics.DeadLetters, Partition: 0, Key: m.Key, Value: m.Value,
+		Topic: p.e.topics.DeadLetters, Partition: 0, Key: bytes.Clone(m.Key), Value: bytes.Clone(m.Value),
 		Headers: []kafka.Header{
 			{Key: "reason", Value: []byte(reason)},
 			{Key: "source_topic", Value: []byte(m.Topic)},

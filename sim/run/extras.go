@@ -78,8 +78,8 @@ func (r *Result) WriteFaults(w io.Writer, px *netfault.Proxy) {
 			px.Resets(), px.Lost(), s.Events.Redelivered)
 	}
 	if rep := r.Faults; rep != nil {
-		// Fetch errors mostly do not show in retries: kafka-go's reader
-		// reconnects after NOT_LEADER_OR_FOLLOWER by itself.
+		// Fetch errors mostly do not show in retries: the partition
+		// reader reconnects after NOT_LEADER_OR_FOLLOWER by itself.
 		fmt.Fprintf(w, "faults: injected %d produce, %d fetch, %d commit errors, %d delayed requests, %d broker restarts; %d requests retried by the engine (the reader absorbs fetch errors by reconnecting)\n",
 			rep.ProduceErrors, rep.FetchErrors, rep.CommitErrors, rep.DelayedRequests, rep.Restarts, s.Retries)
 	}
