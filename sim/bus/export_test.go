@@ -28,6 +28,3 @@ func SetIdleCheck(d time.Duration) (restore func()) {
 
 // Dials is how many connections the reader has made.
 func (p *PartitionReader) Dials() int { return p.dials }
-
-// FastBatchRead reports whether readers take the allocation-free path.
-func FastBatchRead() bool { return fastBatchRead }

@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,9 +15,13 @@ import (
 // to the state they describe). It is the processors' input, so it is
 // built for their loop: each fetch is a long poll (Conn.ReadBatchWith,
 // MinBytes 1, MaxWait fetchMaxWait) made on the caller's goroutine, whose
-// records are copied into one arena the reader reuses. No goroutine, no
-// channel hop and, once the arena has grown to a fetch, no allocation per
-// record (kafka-go's Reader costs both: about a tenth of a run's CPU).
+// records are kept in one arena the reader reuses. No goroutine and no
+// channel hop per record (kafka-go's Reader costs both: about a tenth of
+// a run's CPU). kafka-go's public Batch.ReadMessage still allocates the
+// key and the value of each record; its allocation-free Batch.Read drops
+// the key and the timestamp, which the processors need (dead letters,
+// latency), and reaching the unexported reader both are built on would
+// tie walletsim to one kafka-go release's internals.
 //
 // A connection reset, a broker restart or a moved leader redials (the
 // next broker of cfg.Brokers each time) and resumes after the last record
@@ -42,12 +45,6 @@ type PartitionReader struct {
 	recs  []fetched
 	i     int
 	hwm   int64
-
-	// Where the callbacks of readInto put the key and value of the record
-	// being read; the callbacks are made once (a closure per record would
-	// be an allocation per record).
-	key, val         [2]int
-	readKey, readVal func(*bufio.Reader, int, int) (int, error)
 }
 
 // fetched is one record of the arena.
@@ -106,8 +103,6 @@ func NewPartitionReader(cfg Config, topic string, partition int, offset int64) (
 		return nil, err
 	}
 	p := &PartitionReader{cfg: cfg, dialer: d, topic: topic, partition: partition, next: offset}
-	p.readKey = readInto(&p.arena, &p.key)
-	p.readVal = readInto(&p.arena, &p.val)
 	return p, nil
 }
 
@@ -276,10 +271,6 @@ func (p *PartitionReader) fill(ctx context.Context) (int, error) {
 
 // readRecord reads the next record of b into the arena.
 func (p *PartitionReader) readRecord(b *kafka.Batch) (fetched, error) {
-	if fastBatchRead {
-		off, ts, hdr, err := batchReadMessage(b, p.readKey, p.readVal)
-		return fetched{offset: off, ts: ts, key: p.key, val: p.val, headers: hdr}, err
-	}
 	m, err := b.ReadMessage()
 	if err != nil {
 		return fetched{}, err
@@ -293,7 +284,7 @@ func (p *PartitionReader) readRecord(b *kafka.Batch) (fetched, error) {
 	return r, nil
 }
 
-// keep appends b to the arena (the fallback path of readRecord).
+// keep appends b to the arena.
 func (p *PartitionReader) keep(b []byte) [2]int {
 	if b == nil {
 		return [2]int{-1, -1}
