@@ -136,7 +136,7 @@ func (s *liveSource) EpochPart(e uint32, i, n int, buf []event.Command) ([]event
 			Provider: w.Provider, Region: w.Region, Class: w.Class,
 			// Linked cards as the scenario draws them; no float target:
 			// a top-up over HTTP loads exactly what it asks.
-			Card: w.Card, QuotaUsed: w.QuotaUsed,
+			Card: w.Card, QuotaUsed: int64(w.QuotaUsed),
 		})
 	}
 	if end < len(s.pop.Wallets) {

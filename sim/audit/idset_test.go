@@ -3,6 +3,7 @@ package audit
 import (
 	"sort"
 	"testing"
+	"unsafe"
 
 	"github.com/walletsim/walletsim/sim/event"
 )
@@ -63,5 +64,13 @@ func TestIDSetOpeningsAreBits(t *testing.T) {
 	}
 	if words > 100_000/64+1 {
 		t.Fatalf("100,000 openings in %d words", words)
+	}
+}
+
+// TestLimitStateSize: the audit keeps one per wallet (ten million at
+// xlarge), so its fields stay ordered by size.
+func TestLimitStateSize(t *testing.T) {
+	if s := unsafe.Sizeof(limitState{}); s > 40 {
+		t.Fatalf("limitState is %d bytes, want at most 40", s)
 	}
 }

@@ -245,7 +245,7 @@ func (g *Generator) EpochPart(e uint32, i, n int, buf []event.Command) ([]event.
 			Type: event.CmdOpenWallet, ID: OpenIDBase + id, Wallet: id, SimTime: g.s.StartMS,
 			Epoch: 0, Kind: sim.Open, Amount: w.Initial, Currency: sim.WalletCurrency(w.Provider, w.Region),
 			Provider: w.Provider, Region: w.Region, Class: w.Class, Apps: apps,
-			Card: w.Card, QuotaUsed: w.QuotaUsed, Target: g.target(w),
+			Card: w.Card, QuotaUsed: int64(w.QuotaUsed), Target: g.target(w),
 			YearSpent: w.YearSpent, LifeSpent: w.LifeSpent,
 		})
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // snapshotMagic starts every snapshot; the version byte follows it.
-var snapshotMagic = [7]byte{'W', 'S', 'S', 'N', 'A', 'P', 2} // 2: wallets carry Target, Withdrawn and Card (issue 13)
+var snapshotMagic = [7]byte{'W', 'S', 'S', 'N', 'A', 'P', 3} // 2: wallets carry Target, Withdrawn and Card (issue 13); 3: Wallet's fields reordered by size (issue 15)
 
 // WriteSnapshot writes the book's wallets, in slot order, with the log
 // offset they are valid at. A snapshot lets a rebuild start there instead

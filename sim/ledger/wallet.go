@@ -30,8 +30,13 @@ type Wallet struct {
 	// withdrawn to the bank (the free withdrawal quota counts it).
 	Target        int64
 	Withdrawn     int64
-	Day           int32 // simulated day of DaySpent and StaticDay
-	Year          int16 // simulated year of YearSpent
+	// The small fields below are ordered by size, so a wallet is 80
+	// bytes, not 88 (TestWalletSize): ten million of them at xlarge.
+	Day  int32 // simulated day of DaySpent and StaticDay
+	Year int16 // simulated year of YearSpent
+	// Apps is the holder's installed wallet apps (bit = provider), from the
+	// opening; 0 = not recorded.
+	Apps          uint16
 	GreenToday    uint8 // green-energy payments credited today (cap 10)
 	ReceiptsToday uint8 // e-receipts credited today (cap 5)
 	Provider      sim.Provider
@@ -39,9 +44,6 @@ type Wallet struct {
 	Currency      sim.Currency
 	Class         sim.Class
 	Open          bool
-	// Apps is the holder's installed wallet apps (bit = provider), from the
-	// opening; 0 = not recorded.
-	Apps uint16
 	// Card is the holder's linked bank card (for bank apps and QuickPass:
 	// the kind of their own account).
 	Card sim.Card
