@@ -303,7 +303,12 @@ func (g *Generator) payment(r *rand.Rand, c *event.Command) bool {
 	if region <= 0 || pr <= 0 {
 		return false
 	}
-	payer := g.pickPayer(r, region, pr)
+	var payer uint64
+	if kind == sim.TopUp && g.Pop.reb != nil {
+		payer = g.pickRebalancer(r, region, pr)
+	} else {
+		payer = g.pickPayer(r, region, pr)
+	}
 	if payer == 0 {
 		return false
 	}
@@ -407,6 +412,17 @@ func (g *Generator) pickPayer(r *rand.Rand, region sim.Region, pr sim.Provider) 
 		return 0
 	}
 	return first + uint64(r.IntN(n))
+}
+
+// pickRebalancer draws the wallet a rebalancing top-up goes to: one that
+// is not its holder's first choice in proportion to the money it turns
+// over (rebalance.other), else a first choice as pickPayer does, so that
+// every wallet money reaches is brought back to its float.
+func (g *Generator) pickRebalancer(r *rand.Rand, region sim.Region, pr sim.Provider) uint64 {
+	if other := g.Pop.otherOf[region][pr]; len(other) > 0 && r.Float64() < g.Pop.reb.other[region][pr] {
+		return uint64(other[r.IntN(len(other))])
+	}
+	return g.pickPayer(r, region, pr)
 }
 
 // target is the float a wallet's rebalancing top-ups aim for (0: none).

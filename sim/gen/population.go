@@ -69,8 +69,12 @@ type Population struct {
 	byPR     [sim.NumRegions][sim.NumProviders]span
 	// topOf lists, per region and provider, the wallets that are their
 	// holder's first choice; top marks them (by wallet ID).
-	topOf    [sim.NumRegions][sim.NumProviders][]uint32
-	top      []bool
+	topOf [sim.NumRegions][sim.NumProviders][]uint32
+	top   []bool
+	// otherOf lists the wallets that are not (where topOf has any); reb
+	// says how rebalancing top-ups split between the two (rebalance.go).
+	otherOf  [sim.NumRegions][sim.NumProviders][]uint32
+	reb      *rebalance
 	merchBy  [sim.NumRegions]span
 	consBase [sim.NumRegions]uint32
 	// lowCarbon is the scenario's low_carbon.weixin_enrolled (0: none).
@@ -273,8 +277,9 @@ func NewPopulation(s *scenario.Compiled) *Population {
 						if capB := sim.DefaultLimits[cl].BalanceCap; capB > 0 {
 							w.Initial = min(w.Initial, capB*4/5)
 						}
+						// Initial is drawn once the holders' first choices
+						// are known (rebalance).
 						w.Target = w.Initial
-						w.Initial = warm.balance(frng, w)
 					}
 					if frng.Float64() < f.QuotaUsed {
 						w.QuotaUsed = route.WithdrawalQuota
@@ -320,6 +325,13 @@ func NewPopulation(s *scenario.Compiled) *Population {
 					p.topOf[r][pr] = append(p.topOf[r][pr], id)
 				}
 			}
+			if len(p.topOf[r][pr]) > 0 {
+				for id := sp.start + 1; id <= sp.start+sp.n; id++ {
+					if !p.top[id] {
+						p.otherOf[r][pr] = append(p.otherOf[r][pr], id)
+					}
+				}
+			}
 		}
 	}
 	// The past the limits count needs each wallet's payment rate, which
@@ -329,6 +341,25 @@ func NewPopulation(s *scenario.Compiled) *Population {
 		hrng := rand.New(rand.NewPCG(uint64(s.Seed), 0x68697374))
 		for i := range p.Wallets {
 			h.draw(hrng, &p.Wallets[i], h.rate(p, uint32(i+1)))
+		}
+	}
+	// The balance a rebalancing wallet is found at depends on how often it
+	// is rebalanced, which depends on whether it is its holder's first
+	// choice, and on what its limits' past leaves it to pay from the
+	// balance: a third pass, on its own stream.
+	if rb := newRebalance(s, p, warm); rb != nil {
+		p.reb = rb
+		wrng := rand.New(rand.NewPCG(uint64(s.Seed), 0x7761726d))
+		for i := range p.Wallets {
+			w := &p.Wallets[i]
+			if w.Target == 0 {
+				continue
+			}
+			if p.first(uint32(i + 1)) {
+				w.Initial = warm.balance(wrng, *w, rb.pFirst[w.Region][w.Provider], 0)
+			} else {
+				w.Initial = warm.balance(wrng, *w, rb.pOther[w.Region][w.Provider], rb.received[w.Region][w.Provider])
+			}
 		}
 	}
 	p.drawEnrolment(s.Seed, s.LowCarbon.WeixinEnrolled)
@@ -478,7 +509,9 @@ func drawMinor(r *rand.Rand, d scenario.Dist) int64 {
 // assumption; it approximates them (it ignores fallback payments and
 // currency conversion).
 type warmStart struct {
-	p         float64 // share of payments that are top-ups
+	p float64 // share of payments that are top-ups
+	// transfers weighs the transfer kinds a wallet receives.
+	transfers weighted
 	kinds     [sim.NumRegions]weighted
 	amounts   [sim.NumKinds]scenario.Dist
 	cardFirst float64
@@ -525,6 +558,14 @@ func newWarmStart(s *scenario.Compiled) *warmStart {
 			w.amounts[k] = d
 		}
 	}
+	var tidx []int
+	var tw []float64
+	for i, k := range s.Kinds {
+		if k.IsTransfer() && w.amounts[k].Median > 0 {
+			tidx, tw = append(tidx, int(k)), append(tw, s.KindShare[i])
+		}
+	}
+	w.transfers = newWeighted(tidx, tw)
 	// Native acceptance: the share of a region's scans (its own merchants
 	// and, cross_border of the time, its destination's) whose code or
 	// scanner shows the provider; transfers to the same provider.
@@ -562,21 +603,62 @@ func newWarmStart(s *scenario.Compiled) *warmStart {
 // maxWarmSteps bounds the burn-in of one wallet (the geometric tail).
 const maxWarmSteps = 1000
 
-func (ws *warmStart) balance(r *rand.Rand, w WalletInfo) int64 {
+// balance is w's balance after the burn-in: p is the chance that its next
+// movement is a rebalancing top-up (rebalance.pFirst or pOther), received
+// the share of its other movements that are transfers it receives (0: its
+// holder's first choice, whose movements are its own payments, transfers
+// received among them).
+func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) int64 {
 	b := w.Target
 	kinds := &ws.kinds[w.Region]
-	if ws.p <= 0 || len(kinds.idx) == 0 {
+	if p <= 0 || len(kinds.idx) == 0 {
 		return b
 	}
 	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
 	capB := sim.DefaultLimits[w.Class].BalanceCap
-	for step := 0; step < maxWarmSteps && r.Float64() >= ws.p; step++ {
-		switch _, a, out, in := ws.payment(r, kinds, card, capB, b); {
+	room := allowance(w)
+	for step := 0; step < maxWarmSteps && r.Float64() >= p; step++ {
+		if received > 0 && r.Float64() < received {
+			// A transfer received by a wallet that is not first choice.
+			if k := sim.Kind(ws.transfers.pick(r)); k > 0 {
+				if a := drawMinor(r, ws.amounts[k]); capB == 0 || b+a <= capB {
+					b += a
+				}
+			}
+			continue
+		}
+		switch k, a, out, in := ws.payment(r, kinds, card, capB, b); {
+		case received > 0 && (in || !out || r.Float64() >= ws.native[w.Region][w.Provider][k]):
+			// A fallback payment the wallet cannot take or does not pay from
+			// its balance; what it receives is counted above.
 		case in:
 			b += a // a transfer received
-		case out:
+		case out && (room < 0 || a <= room):
 			b -= a
 		}
 	}
 	return b
+}
+
+// allowance is what w's yearly and lifetime limits leave it to pay from its
+// balance after its past (history; -1: no such limit). A class I wallet
+// whose past used up its lifetime allowance pays nothing from its balance
+// in the run, so the burn-in must not drain it either: drained, it opened
+// below its float, received transfers it could not spend and was withdrawn
+// from ever more often (first-choice class I wallets above their float rose
+// from 13% to 70% over 20 consumer-days). The allowance is taken as fixed
+// over the burn-in (a few dozen payments against years of past).
+func allowance(w WalletInfo) int64 {
+	lim := sim.DefaultLimits[w.Class]
+	room := int64(-1)
+	if lim.Lifetime > 0 {
+		room = max(lim.Lifetime-w.LifeSpent, 0)
+	}
+	if lim.PerYear > 0 {
+		y := max(lim.PerYear-w.YearSpent, 0)
+		if room < 0 || y < room {
+			room = y
+		}
+	}
+	return room
 }
