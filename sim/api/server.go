@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,7 +34,8 @@ type Config struct {
 	Scenario *scenario.Compiled
 	Policy   *route.Table
 	// Bus points at an external cluster; empty Brokers starts an embedded
-	// broker in memory (or in DataDir).
+	// broker in memory (or in DataDir; from a million wallets, in a
+	// temporary directory removed at Close).
 	Bus        bus.Config
 	DataDir    string
 	BrokerAddr string
@@ -120,6 +123,9 @@ type Server struct {
 	bal     []atomic.Int64 // balance projection, by wallet ID
 	eng     *engine.Engine
 	brk     *embedded.Broker
+	tmpDir  string // the embedded log's temporary directory (big populations)
+	gogc    int    // the GC percent before Start, restored by release
+	setGC   bool
 	start   time.Time
 	opened  atomic.Int64
 	ready   chan struct{}
@@ -161,9 +167,27 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.release()
 		}
 	}()
+	// A million wallets or more: the opening alone is a million records,
+	// so an embedded log goes to a temporary directory (as run's does)
+	// and the GC collects at bigGOGC, not LessGC's 10x headroom, which is
+	// for a small population's in-memory log: at 1.2M wallets the two
+	// made 1.4 KB a wallet.
+	dataDir := cfg.DataDir
+	if big := len(s.pop.Wallets) >= bigPopulation; big {
+		if len(cfg.Bus.Brokers) == 0 && dataDir == "" {
+			tmp, err := os.MkdirTemp("", "walletsim-serve-")
+			if err != nil {
+				return nil, err
+			}
+			s.tmpDir, dataDir = tmp, tmp
+		}
+		if os.Getenv("GOGC") == "" {
+			s.gogc, s.setGC = debug.SetGCPercent(bigGOGC), true
+		}
+	}
 	if len(cfg.Bus.Brokers) == 0 {
 		// In memory unless asked: serve's log is rebuilt on every start.
-		b, err := embedded.Start(embedded.Config{Addr: cfg.BrokerAddr, DataDir: cfg.DataDir, Partitions: cfg.Partitions})
+		b, err := embedded.Start(embedded.Config{Addr: cfg.BrokerAddr, DataDir: dataDir, Partitions: cfg.Partitions})
 		if err != nil {
 			return nil, err
 		}
@@ -341,4 +365,19 @@ func (s *Server) release() {
 		s.brk.Close()
 		s.brk = nil
 	}
+	if s.tmpDir != "" {
+		os.RemoveAll(s.tmpDir)
+		s.tmpDir = ""
+	}
+	if s.setGC {
+		debug.SetGCPercent(s.gogc)
+		s.setGC = false
+	}
 }
+
+// bigPopulation is the wallet count from which Start keeps an embedded
+// log on disk and collects garbage at bigGOGC (the books and the
+// population are pointer-free arrays: a collection costs little).
+var bigPopulation = 1_000_000 // a var: the test lowers it
+
+const bigGOGC = 25
