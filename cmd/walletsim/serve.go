@@ -39,7 +39,7 @@ func (f *apiFlags) register(fs *pflag.FlagSet, withScenario bool) {
 	fs.DurationVar(&c.SyncTimeout, "sync-timeout", 10*time.Second, "longest wait for an outcome before answering 202")
 	fs.Int64Var(&c.MaxInFlight, "max-in-flight", 500_000, "payments accepted but unresolved before 503 overloaded")
 	fs.IntVar(&c.Retain, "retain", 1_000_000, "finished payments and idempotency keys remembered (the log keeps everything)")
-	fs.StringVar(&c.DataDir, "data", "", "embedded broker data dir (default: in memory)")
+	fs.StringVar(&c.DataDir, "data", "", "embedded broker data dir (default: in memory; from a million wallets a temporary dir, removed at exit)")
 	fs.StringVar(&c.BrokerAddr, "broker-addr", "127.0.0.1:0", "embedded broker listen address")
 }
 
