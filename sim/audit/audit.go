@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
+	"math/bits"
 	"sort"
 
 	"github.com/walletsim/walletsim/sim"
@@ -97,26 +98,16 @@ func (s *idSet) has(id uint64) bool {
 
 func (s *idSet) each(fn func(id uint64)) {
 	for key, b := range s.blocks {
-		for w, bits := range b {
-			for bits != 0 {
-				t := bits & -bits
-				fn(unblock(key, uint64(w)*64+uint64(trailing(t))))
-				bits ^= t
+		for w, word := range b {
+			for word != 0 {
+				fn(unblock(key, uint64(w)*64+uint64(bits.TrailingZeros64(word))))
+				word &= word - 1
 			}
 		}
 	}
 	for id := range s.other {
 		fn(id)
 	}
-}
-
-func trailing(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // Auditor accumulates commands and events. Feed it every record once (in
