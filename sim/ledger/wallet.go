@@ -28,8 +28,8 @@ type Wallet struct {
 	// Target is the float the holder keeps: rebalancing top-ups move the
 	// balance back to it (0: none). Withdrawn is the lifetime amount
 	// withdrawn to the bank (the free withdrawal quota counts it).
-	Target        int64
-	Withdrawn     int64
+	Target    int64
+	Withdrawn int64
 	// The small fields below are ordered by size, so a wallet is 80
 	// bytes, not 88 (TestWalletSize): ten million of them at xlarge.
 	Day  int32 // simulated day of DaySpent and StaticDay
