@@ -111,23 +111,7 @@ func activityWeights(s *scenario.Compiled) weighted {
 
 // ActivityByRegion is the share of payments each region's wallets make.
 func ActivityByRegion(s *scenario.Compiled) [sim.NumRegions]float64 {
-	norm := func(m map[string]float64) [sim.NumRegions]float64 {
-		var out [sim.NumRegions]float64
-		t := 0.0
-		for _, k := range scenario.SortedKeys(m) {
-			if r, err := sim.ParseRegion(k); err == nil && m[k] > 0 {
-				out[r] += m[k]
-				t += m[k]
-			}
-		}
-		for r := range out {
-			if t > 0 {
-				out[r] /= t
-			}
-		}
-		return out
-	}
-	pay, tr := norm(s.PayerRegions), norm(s.Transit.PayerRegions)
+	pay, tr := regionShares(s.PayerRegions), regionShares(s.Transit.PayerRegions)
 	if len(s.Transit.PayerRegions) == 0 {
 		tr = pay
 	}

@@ -103,23 +103,7 @@ func newHistory(s *scenario.Compiled, ws *warmStart) *history {
 	h.perDay = s.Rate * float64(s.DayMS) / 1000
 	// Where the generator's payments start (gen.payment): the kind's
 	// region, then the region's preferred provider.
-	norm := func(m map[string]float64) [sim.NumRegions]float64 {
-		var out [sim.NumRegions]float64
-		t := 0.0
-		for _, k := range scenario.SortedKeys(m) {
-			if r, err := sim.ParseRegion(k); err == nil && m[k] > 0 {
-				out[r] += m[k]
-				t += m[k]
-			}
-		}
-		for r := range out {
-			if t > 0 {
-				out[r] /= t
-			}
-		}
-		return out
-	}
-	pay, tr, act := norm(s.PayerRegions), norm(s.Transit.PayerRegions), ActivityByRegion(s)
+	pay, tr, act := regionShares(s.PayerRegions), regionShares(s.Transit.PayerRegions), ActivityByRegion(s)
 	if len(s.Transit.PayerRegions) == 0 {
 		tr = pay
 	}
