@@ -7,6 +7,7 @@ import (
 
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -48,7 +49,7 @@ import (
 type history struct {
 	ws       *warmStart
 	seed     uint64
-	moments  map[momentKey][2]float64
+	moments  map[momentKey][4]float64
 	yearDays float64 // holder days of the limit year before the start
 	start    int64
 	perDay   float64 // payments a holder day, all wallets
@@ -99,7 +100,7 @@ func newHistory(s *scenario.Compiled, ws *warmStart) *history {
 	if s.DayMS <= 0 || !s.Funding.Rebalance || s.Rate <= 0 {
 		return nil
 	}
-	h := &history{ws: ws, seed: uint64(s.Seed), moments: map[momentKey][2]float64{}, start: s.StartMS, yearDays: float64(ledger.YearDay(s.StartMS))}
+	h := &history{ws: ws, seed: uint64(s.Seed), moments: map[momentKey][4]float64{}, start: s.StartMS, yearDays: float64(ledger.YearDay(s.StartMS))}
 	h.perDay = s.Rate * float64(s.DayMS) / 1000
 	// Where the generator's payments start (gen.payment): the kind's
 	// region, then the region's preferred provider.
@@ -184,8 +185,20 @@ func (h *history) firstRate(p *Population, id uint32) float64 {
 	return h.perDay * share / float64(max(n, 1))
 }
 
-// draw sets w's YearSpent and LifeSpent.
-func (h *history) draw(r *rand.Rand, w *WalletInfo, lambda float64) {
+// draw sets w's YearSpent and LifeSpent from lambda, its payments a holder
+// day, and its QuotaUsed from lambdaW, the payments a holder day of a first
+// choice like it (withdrawals).
+//
+// The free withdrawal quota (cal:fees.withdrawal, RMB 1,000 over a
+// wallet's life) is spent by the excess above the float that rebalancing
+// withdraws, the burn-in's withdrawals per payment (moment) over the
+// wallet's age. Drawn as a fixed share instead (80% used up, the rest a
+// uniform part), the holders who still had some used it up during the run
+// and consumer fees per payment rose 21% from 200k to 10M quickstart
+// payments. A wallet that is not its holder's first choice receives
+// transfers as a first choice does and withdraws what it does not spend, so
+// it is given a first choice's withdrawals (a lower bound: it spends less).
+func (h *history) draw(r *rand.Rand, w *WalletInfo, lambda, lambdaW float64) {
 	lim := sim.DefaultLimits[w.Class]
 	if lim.PerYear == 0 && lim.Lifetime == 0 {
 		return
@@ -197,27 +210,40 @@ func (h *history) draw(r *rand.Rand, w *WalletInfo, lambda float64) {
 	maxAge := float64(h.start-since.UnixMilli()) / 86_400_000
 	// The same draws whatever the rate, so the stream does not depend on it.
 	age := r.Float64() * max(maxAge, 0)
-	zy, zl := r.NormFloat64(), r.NormFloat64()
+	zy, zl, zq := r.NormFloat64(), r.NormFloat64(), r.NormFloat64()
+	m := h.moment(*w)
+	past := func(rate, days, mean, sd, z float64) float64 {
+		n := rate * days
+		return n*mean + math.Sqrt(n)*sd*z
+	}
+	if route.WithdrawalFeeApplies(w.Provider) && lambdaW > 0 {
+		w.QuotaUsed = int32(capAt(past(lambdaW, age, m[2], m[3], zq), route.WithdrawalQuota))
+	}
 	if lambda <= 0 {
 		return
 	}
-	m := h.moment(*w)
-	past := func(days float64, z float64) float64 {
-		n := lambda * days
-		return n*m[0] + math.Sqrt(n)*m[1]*z
-	}
 	if lim.PerYear > 0 {
-		w.YearSpent = capAt(past(min(age, h.yearDays), zy), lim.PerYear)
+		w.YearSpent = capAt(past(lambda, min(age, h.yearDays), m[0], m[1], zy), lim.PerYear)
 	}
 	if lim.Lifetime > 0 {
-		w.LifeSpent = capAt(past(age, zl), lim.Lifetime)
+		w.LifeSpent = capAt(past(lambda, age, m[0], m[1], zl), lim.Lifetime)
 	}
 }
 
+// withdrawalRate is the payments a holder day of a first choice of w's
+// region and provider (history.draw's lambdaW).
+func (h *history) withdrawalRate(p *Population, id uint32) float64 {
+	w := p.Wallets[id-1]
+	if top := p.topOf[w.Region][w.Provider]; len(top) > 0 {
+		return h.firstRate(p, top[0])
+	}
+	return h.firstRate(p, id)
+}
+
 // moment is the mean and standard deviation of the balance spending per
-// payment of wallets like w, from their own stream (so the order wallets
-// ask in does not matter).
-func (h *history) moment(w WalletInfo) [2]float64 {
+// payment of wallets like w, then of the withdrawals per payment, from
+// their own stream (so the order wallets ask in does not matter).
+func (h *history) moment(w WalletInfo) [4]float64 {
 	band := int16(math.Floor(2 * math.Log2(max(float64(w.Target), 1))))
 	band = min(max(band, minBand), maxBand)
 	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
@@ -232,13 +258,13 @@ func (h *history) moment(w WalletInfo) [2]float64 {
 	}
 	// The stream is the key's, so the order wallets ask in does not matter.
 	r := rand.New(rand.NewPCG(h.seed^uint64(k.capB)<<20^uint64(k.perTxn), 0x686d<<40|uint64(k.prov)<<32|uint64(k.region)<<24|uint64(uint16(band))<<1|b2u(card)))
-	var s, s2 float64
-	h.ws.spent(r, like, histSample, &h.ws.native[w.Region][w.Provider], func(a int64) {
-		x := float64(a)
-		s, s2 = s+x, s2+x*x
+	var s, s2, d, d2 float64
+	h.ws.spent(r, like, histSample, &h.ws.native[w.Region][w.Provider], func(a, out int64) {
+		x, y := float64(a), float64(out)
+		s, s2, d, d2 = s+x, s2+x*x, d+y, d2+y*y
 	})
-	mean := s / histSample
-	m := [2]float64{mean, math.Sqrt(max(s2/histSample-mean*mean, 0))}
+	mean, wd := s/histSample, d/histSample
+	m := [4]float64{mean, math.Sqrt(max(s2/histSample-mean*mean, 0)), wd, math.Sqrt(max(d2/histSample-wd*wd, 0))}
 	h.moments[k] = m
 	return m
 }
@@ -263,9 +289,10 @@ func capAt(v float64, limit int64) int64 {
 }
 
 // spent hands each of n payments of w its balance spending (0 when the
-// balance does not pay it), starting at its float: warmStart's step, with
-// the top-ups that bring the balance back to it.
-func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.NumKinds]float64, each func(int64)) {
+// balance does not pay it) and what it withdrew, starting at its float:
+// warmStart's step, with the top-ups that bring the balance back to it
+// and the withdrawals of the excess above it.
+func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.NumKinds]float64, each func(spent, withdrawn int64)) {
 	b := w.Target
 	kinds := &ws.kinds[w.Region]
 	if len(kinds.idx) == 0 {
@@ -276,8 +303,9 @@ func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.Num
 	perTxn := sim.DefaultLimits[w.Class].PerTxn
 	for i := 0; i < n; i++ {
 		if r.Float64() < ws.p {
-			b = w.Target
-			each(0)
+			var out int64
+			b, out = ws.rebalanced(r, b, w.Target, capB)
+			each(0, out)
 			continue
 		}
 		k, a, out, in := ws.payment(r, kinds, card, capB, b)
@@ -286,10 +314,10 @@ func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.Num
 			b += a
 		case out && (perTxn == 0 || a <= perTxn) && r.Float64() < accepted[k]:
 			b -= a
-			each(a)
+			each(a, 0)
 			continue
 		}
-		each(0)
+		each(0, 0)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
@@ -65,6 +66,25 @@ func TestHistoryCounters(t *testing.T) {
 	}
 	if class2 == 0 || float64(withYear) < 0.95*float64(class2) {
 		t.Errorf("%d of %d first-choice class II wallets with spending this year, want at least 95%%", withYear, class2)
+	}
+	// The free withdrawal quota is used by the past's withdrawals: within
+	// [0, quota], and used up by most holders (years of withdrawals), not
+	// by all (the youngest wallets).
+	var feeWallets, quotaUsedUp int
+	for _, w := range p.Wallets {
+		if !route.WithdrawalFeeApplies(w.Provider) {
+			continue
+		}
+		if w.QuotaUsed < 0 || w.QuotaUsed > route.WithdrawalQuota {
+			t.Fatalf("quota used %d outside [0, %d]", w.QuotaUsed, route.WithdrawalQuota)
+		}
+		feeWallets++
+		if w.QuotaUsed == route.WithdrawalQuota {
+			quotaUsedUp++
+		}
+	}
+	if used := float64(quotaUsedUp) / float64(max(feeWallets, 1)); used < 0.7 || used > 0.99 {
+		t.Errorf("%.1f%% of %d Weixin and Alipay wallets used up their free withdrawal quota, want 70%% to 99%%", 100*used, feeWallets)
 	}
 	// Without payments_per_day a holder's day is the civil day: no past.
 	s := *sc.Scenario

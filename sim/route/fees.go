@@ -114,13 +114,16 @@ func SideFees(amount, totalCBPS int64) (payer, payee int64) {
 	return payer, total - payer
 }
 
+// WithdrawalFeeApplies reports whether p's holders pay WithdrawalFee.
+func WithdrawalFeeApplies(p sim.Provider) bool { return p == sim.Weixin || p == sim.Alipay }
+
 // WithdrawalFee is the fee on withdrawing amount from a wallet whose holder
 // has already withdrawn `withdrawn` over its life: 0.1% of the part above
 // the RMB 1,000 lifetime free quota, at least RMB 0.10, never more than the
 // amount (cal:fees.withdrawal, WeChat Pay from 1 Mar 2016; Alipay's
 // schedule is taken to be the same [A]). Other wallets withdraw free [A].
 func WithdrawalFee(p sim.Provider, amount, withdrawn int64) int64 {
-	if p != sim.Weixin && p != sim.Alipay || amount <= 0 {
+	if !WithdrawalFeeApplies(p) || amount <= 0 {
 		return 0
 	}
 	free := max(WithdrawalQuota-max(withdrawn, 0), 0)

@@ -23,7 +23,11 @@ type Funding struct {
 	Rebalance bool `mapstructure:"rebalance" json:"rebalance,omitempty"`
 	// QuotaUsed is the share of wallets whose holders used up the lifetime
 	// free withdrawal quota before the run (the rest have used a uniform
-	// part of it): wallets are not new on the scenario's date.
+	// part of it): wallets are not new on the scenario's date. A scenario
+	// with holder days (Population.PaymentsPerDay) and Rebalance draws
+	// each wallet's from its own past withdrawals instead (sim/gen
+	// history), which a fixed share cannot match: its holders with quota
+	// left used it up during a long run.
 	QuotaUsed float64 `mapstructure:"quota_used" json:"quota_used,omitempty"`
 }
 
