@@ -121,22 +121,11 @@ func appendU(b []byte, num protowire.Number, v uint64) []byte {
 	return protowire.AppendVarint(b, v)
 }
 
-// consumeTag and consumeVarint take the one-byte fast path that nearly
-// every walletsim field hits, and fall back to protowire otherwise. They
-// are small enough to inline into the decode loops.
-func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
-	if len(b) > 0 && b[0] < 0x80 && b[0] >= 8 {
-		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
-	}
-	return protowire.ConsumeTag(b)
-}
-
+// consumeVarint is the varint read of the candidate lists; the decode
+// loops inline its one-byte fast path themselves.
 func consumeVarint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
-	}
-	if len(b) > 1 && b[1] < 0x80 {
-		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
 	}
 	return protowire.ConsumeVarint(b)
 }
@@ -207,7 +196,17 @@ func DecodeEvent(b []byte, e *Event) error {
 	*e = Event{}
 	version := uint64(0)
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
+		// The one-byte tag every field below 16 has, inline: a call per
+		// field was most of the decode's cost (the compiler will not inline
+		// a function holding the fallback too).
+		var num protowire.Number
+		var typ protowire.Type
+		n := 1
+		if t := b[0]; t-8 < 0x78 {
+			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else {
+			num, typ, n = protowire.ConsumeTag(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad tag", ErrMalformed)
 		}
@@ -235,7 +234,12 @@ func DecodeEvent(b []byte, e *Event) error {
 			b = b[n:]
 			continue
 		}
-		v, n := consumeVarint(b)
+		var v uint64
+		if n = 1; len(b) > 0 && b[0] < 0x80 {
+			v = uint64(b[0])
+		} else {
+			v, n = protowire.ConsumeVarint(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad varint in field %d", ErrMalformed, num)
 		}
@@ -315,7 +319,17 @@ func DecodeEvent(b []byte, e *Event) error {
 
 func decodePosting(b []byte, p *Posting) error {
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
+		// The one-byte tag every field below 16 has, inline: a call per
+		// field was most of the decode's cost (the compiler will not inline
+		// a function holding the fallback too).
+		var num protowire.Number
+		var typ protowire.Type
+		n := 1
+		if t := b[0]; t-8 < 0x78 {
+			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else {
+			num, typ, n = protowire.ConsumeTag(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad posting tag", ErrMalformed)
 		}
@@ -328,7 +342,12 @@ func decodePosting(b []byte, p *Posting) error {
 			b = b[n:]
 			continue
 		}
-		v, n := consumeVarint(b)
+		var v uint64
+		if n = 1; len(b) > 0 && b[0] < 0x80 {
+			v = uint64(b[0])
+		} else {
+			v, n = protowire.ConsumeVarint(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad posting varint", ErrMalformed)
 		}
@@ -428,7 +447,17 @@ func DecodeCommand(b []byte, c *Command) error {
 	*c = Command{}
 	version := uint64(0)
 	for len(b) > 0 {
-		num, typ, n := consumeTag(b)
+		// The one-byte tag every field below 16 has, inline: a call per
+		// field was most of the decode's cost (the compiler will not inline
+		// a function holding the fallback too).
+		var num protowire.Number
+		var typ protowire.Type
+		n := 1
+		if t := b[0]; t-8 < 0x78 {
+			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else {
+			num, typ, n = protowire.ConsumeTag(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad tag", ErrMalformed)
 		}
@@ -470,7 +499,12 @@ func DecodeCommand(b []byte, c *Command) error {
 			b = b[n:]
 			continue
 		}
-		v, n := consumeVarint(b)
+		var v uint64
+		if n = 1; len(b) > 0 && b[0] < 0x80 {
+			v = uint64(b[0])
+		} else {
+			v, n = protowire.ConsumeVarint(b)
+		}
 		if n < 0 {
 			return fmt.Errorf("%w: bad varint in field %d", ErrMalformed, num)
 		}
