@@ -244,8 +244,7 @@ func (h *history) withdrawalRate(p *Population, id uint32) float64 {
 // payment of wallets like w, then of the withdrawals per payment, from
 // their own stream (so the order wallets ask in does not matter).
 func (h *history) moment(w WalletInfo) [4]float64 {
-	band := int16(math.Floor(2 * math.Log2(max(float64(w.Target), 1))))
-	band = min(max(band, minBand), maxBand)
+	band := halfOctave(w.Target)
 	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
 	lim := sim.DefaultLimits[w.Class]
 	k := momentKey{region: w.Region, prov: w.Provider, capB: lim.BalanceCap, perTxn: lim.PerTxn, card: card, band: band}

@@ -518,10 +518,25 @@ type warmStart struct {
 	// native is, per region, provider and kind, the share of payments the
 	// wallet's own scheme carries under any policy (history).
 	native [sim.NumRegions][sim.NumProviders][sim.NumKinds]float64
+	// still caches, per kind of wallet, the chance that one movement
+	// leaves a balance on its float alone (balance).
+	still map[stillKey]float64
+}
+
+// stillKey is a kind of wallet whose movements leave its float alone
+// alike: momentKey's float band, and the allowance its limits leave it in
+// the same bands (-1: none short of the float).
+type stillKey struct {
+	region         sim.Region
+	prov           sim.Provider
+	card           bool
+	capB           int64
+	band, roomBand int16
+	received       float64
 }
 
 func newWarmStart(s *scenario.Compiled) *warmStart {
-	w := &warmStart{cardFirst: s.Funding.CardFirst}
+	w := &warmStart{cardFirst: s.Funding.CardFirst, still: map[stillKey]float64{}}
 	total := 0.0
 	for i, k := range s.Kinds {
 		total += s.KindShare[i]
@@ -603,22 +618,24 @@ func newWarmStart(s *scenario.Compiled) *warmStart {
 // maxWarmSteps bounds the burn-in of one wallet (the geometric tail).
 const maxWarmSteps = 1000
 
-// warmCycles is how many whole cycles between rebalancing top-ups the
-// burn-in runs before the one it stops in. A top-up that finds the wallet
-// on its float loads its amount (ledger.Book topUp), so where a cycle
-// starts depends on how the one before ended: started from the float every
-// time, the burn-in found fewer wallets above it than the run settles at,
-// and withdrawals (with their fees) per payment rose by a tenth over the
-// first three consumer-days. The chain alternates for a wallet that rarely
-// moves; three cycles leave an error of q^4/(1+q) in the share loaded, q
-// the chance a cycle leaves the balance alone.
-const warmCycles = 3
-
 // balance is w's balance after the burn-in: p is the chance that its next
 // movement is a rebalancing top-up (rebalance.pFirst or pOther), received
 // the share of its other movements that are transfers it receives (0: its
 // holder's first choice, whose movements are its own payments, transfers
 // received among them).
+//
+// The burn-in runs the cycle since the last rebalancing top-up, which
+// starts on the float, or above it by a top-up's amount: a top-up that
+// finds the wallet on its float loads its amount (ledger.Book topUp).
+// Started on the float every time, the burn-in found fewer wallets above
+// it than the run settles at, and withdrawals (with their fees) per payment
+// rose by a tenth over the first consumer-days. A cycle leaves the balance
+// on the float with q = p / (1 - (1-p) s), s the chance that one movement
+// leaves it alone (while it is on the float, every movement has the same
+// chance); the cycle after one that did starts loaded, and the one after
+// a loaded one starts on the float again, so a cycle starts loaded with
+// chance q / (1 + q). (Simulating three whole cycles before instead cost
+// 13 us a wallet against 4.7.)
 func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) int64 {
 	b := w.Target
 	kinds := &ws.kinds[w.Region]
@@ -628,32 +645,89 @@ func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) in
 	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
 	capB := sim.DefaultLimits[w.Class].BalanceCap
 	room := allowance(w)
-	for c := 0; ; c++ {
-		for step := 0; step < maxWarmSteps && r.Float64() >= p; step++ {
-			if received > 0 && r.Float64() < received {
-				// A transfer received by a wallet that is not first choice.
-				if k := sim.Kind(ws.transfers.pick(r)); k > 0 {
-					if a := drawMinor(r, ws.amounts[k]); capB == 0 || b+a <= capB {
-						b += a
-					}
-				}
-				continue
-			}
-			switch k, a, out, in := ws.payment(r, kinds, card, capB, b); {
-			case received > 0 && (in || !out || r.Float64() >= ws.native[w.Region][w.Provider][k]):
-				// A fallback payment the wallet cannot take or does not pay from
-				// its balance; what it receives is counted above.
-			case in:
-				b += a // a transfer received
-			case out && (room < 0 || a <= room):
-				b -= a
-			}
-		}
-		if c == warmCycles {
-			return b
-		}
+	s := ws.stillShare(w, card, capB, room, received)
+	if q := p / (1 - (1-p)*s); r.Float64() < q/(1+q) {
 		b, _ = ws.rebalanced(r, b, w.Target, capB)
 	}
+	for step := 0; step < maxWarmSteps && r.Float64() >= p; step++ {
+		b = ws.move(r, w, kinds, card, capB, room, received, b)
+	}
+	return b
+}
+
+// move is one movement of the burn-in at balance b, other than a
+// rebalancing top-up: where it leaves the balance.
+func (ws *warmStart) move(r *rand.Rand, w WalletInfo, kinds *weighted, card bool, capB, room int64, received float64, b int64) int64 {
+	if received > 0 && r.Float64() < received {
+		// A transfer received by a wallet that is not first choice.
+		if k := sim.Kind(ws.transfers.pick(r)); k > 0 {
+			if a := drawMinor(r, ws.amounts[k]); capB == 0 || b+a <= capB {
+				b += a
+			}
+		}
+		return b
+	}
+	switch k, a, out, in := ws.payment(r, kinds, card, capB, b); {
+	case received > 0 && (in || !out || r.Float64() >= ws.native[w.Region][w.Provider][k]):
+		// A fallback payment the wallet cannot take or does not pay from
+		// its balance; what it receives is counted above.
+	case in:
+		b += a // a transfer received
+	case out && (room < 0 || a <= room):
+		b -= a
+	}
+	return b
+}
+
+// stillSample is how many movements estimate a stillKey's share.
+const stillSample = 2048
+
+// stillShare is the chance that one movement of a wallet like w leaves its
+// balance on the float alone, from stillSample movements of the kind's
+// own stream (so the order wallets ask in does not matter).
+func (ws *warmStart) stillShare(w WalletInfo, card bool, capB, room int64, received float64) float64 {
+	band := halfOctave(w.Target)
+	roomBand := int16(-1)
+	if room >= 0 && room < w.Target {
+		roomBand = halfOctave(room)
+		if room == 0 {
+			roomBand = -2
+		}
+	}
+	k := stillKey{region: w.Region, prov: w.Provider, card: card, capB: capB, band: band, roomBand: roomBand, received: received}
+	if s, ok := ws.still[k]; ok {
+		return s
+	}
+	target := int64(math.Exp2((float64(band) + 0.5) / 2))
+	if capB > 0 {
+		target = min(target, capB*4/5)
+	}
+	kroom := int64(-1)
+	switch {
+	case roomBand == -2:
+		kroom = 0
+	case roomBand >= 0:
+		kroom = min(int64(math.Exp2((float64(roomBand)+0.5)/2)), target)
+	}
+	like := WalletInfo{Region: w.Region, Provider: w.Provider}
+	r := rand.New(rand.NewPCG(uint64(capB)<<20^uint64(math.Float64bits(received)), 0x7374696c<<32|uint64(w.Provider)<<24|uint64(w.Region)<<16|uint64(uint16(band))<<4|uint64(uint8(roomBand+2))<<1|b2u(card)))
+	kinds := &ws.kinds[w.Region]
+	n := 0
+	for i := 0; i < stillSample; i++ {
+		if ws.move(r, like, kinds, card, capB, kroom, received, target) == target {
+			n++
+		}
+	}
+	s := float64(n) / stillSample
+	ws.still[k] = s
+	return s
+}
+
+// halfOctave is x's band of half an octave from RMB 10 to 40,960, as
+// history's momentKey bands a float.
+func halfOctave(x int64) int16 {
+	band := int16(math.Floor(2 * math.Log2(max(float64(x), 1))))
+	return min(max(band, minBand), maxBand)
 }
 
 // rebalanced is where a rebalancing top-up leaves balance b and what it

@@ -23,10 +23,10 @@ type withdrawalWindow struct{ payments, withdrawals, free int64 }
 // than the run settles at. Over the first 2 consumer-days and over days 20
 // to 40 of a 100,000-wallet quickstart (10M payments are about 43 days),
 // withdrawals per payment must agree within 3.5 standard errors (without
-// the warm start's on-float rule: +10%) and the share of withdrawals that
-// pay a fee may rise by at most 5% (with a fixed 80% of holders past their
-// quota: +7%). What remains, about 3%, is the population ageing: no new
-// holders with quota left join during a run.
+// the warm start's loaded cycles: +9.5%) and the share of withdrawals that
+// pay a fee may rise by at most 8% (with each holder's used quota drawn
+// without a past, a uniform part of it: +40%). What remains, about 4%, is
+// the population ageing: no new holders with quota left join during a run.
 func TestStationaryWithdrawals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 40 consumer-days of a 100,000-wallet quickstart")
@@ -90,7 +90,7 @@ func TestStationaryWithdrawals(t *testing.T) {
 	f0 := 1 - float64(early.free)/float64(max(early.withdrawals, 1))
 	f1 := 1 - float64(late.free)/float64(max(late.withdrawals, 1))
 	t.Logf("share paying a fee: %.4f after 2 consumer-days, %.4f in days 20-40: %+.1f%%", f0, f1, 100*(f1/f0-1))
-	if f1/f0-1 > 0.05 {
+	if f1/f0-1 > 0.08 {
 		t.Errorf("share of withdrawals paying a fee: %.4f after 2 consumer-days, %.4f in days 20-40 (%+.1f%%): holders use up their free quota during the run", f0, f1, 100*(f1/f0-1))
 	}
 }
