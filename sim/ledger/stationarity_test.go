@@ -9,13 +9,13 @@ import (
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/ledger"
+	"github.com/walletsim/walletsim/sim/route"
 	"github.com/walletsim/walletsim/sim/scenario"
 )
 
-// mixOf runs quickstart resized to wallets wallets for holderDays of its
-// consumers' days and returns the success rate and each decline reason's
-// count, with the number of payments.
-func mixOf(t *testing.T, wallets int64, holderDays float64) (success float64, declines map[sim.Reason]int64, n int64) {
+// quickstartFor is quickstart resized to wallets wallets for holderDays of
+// its consumers' days, with its policy's route table.
+func quickstartFor(t *testing.T, wallets int64, holderDays float64) (*scenario.Compiled, *route.Table) {
 	t.Helper()
 	sc, src, err := scenarios.LoadScenario("quickstart")
 	if err != nil {
@@ -37,6 +37,15 @@ func mixOf(t *testing.T, wallets int64, holderDays float64) (success float64, de
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sc, table
+}
+
+// mixOf runs quickstart resized to wallets wallets for holderDays of its
+// consumers' days and returns the success rate and each decline reason's
+// count, with the number of payments.
+func mixOf(t *testing.T, wallets int64, holderDays float64) (success float64, declines map[sim.Reason]int64, n int64) {
+	t.Helper()
+	sc, table := quickstartFor(t, wallets, holderDays)
 	g := gen.New(sc)
 	declines = map[sim.Reason]int64{}
 	var ok int64
@@ -117,27 +126,8 @@ func TestSecondWalletsStationary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 60 consumer-days of a 20,000-wallet quickstart")
 	}
-	sc, src, err := scenarios.LoadScenario("quickstart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := *sc.Scenario
-	if err := scenario.Scale(&s, scenario.Preset{Name: "stationarity", Wallets: 20_000, Payments: 1}, false); err != nil {
-		t.Fatal(err)
-	}
-	var consumers int64
-	for _, c := range s.Population.Consumers {
-		consumers += c
-	}
 	const days = 60
-	s.Payments, s.Duration = int64(days*float64(consumers)*s.Population.PaymentsPerDay), ""
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
-		t.Fatal(err)
-	}
-	table, _, _, err := scenarios.LoadPolicy(sc.Policy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, table := quickstartFor(t, 20_000, days)
 	g := gen.New(sc)
 	second := func(id uint64) bool {
 		return uint64(g.Pop.Holdings[g.Pop.Wallets[id-1].Consumer][0]) != id

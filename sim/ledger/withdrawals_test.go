@@ -4,11 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
 	"github.com/walletsim/walletsim/sim/ledger"
-	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 // withdrawalWindow counts, over a window of a run, its payments, the
@@ -31,27 +29,8 @@ func TestStationaryWithdrawals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 40 consumer-days of a 100,000-wallet quickstart")
 	}
-	sc, src, err := scenarios.LoadScenario("quickstart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := *sc.Scenario
-	if err := scenario.Scale(&s, scenario.Preset{Name: "stationarity", Wallets: 100_000, Payments: 1}, false); err != nil {
-		t.Fatal(err)
-	}
-	var consumers int64
-	for _, c := range s.Population.Consumers {
-		consumers += c
-	}
 	const days = 40
-	s.Payments, s.Duration = int64(days*float64(consumers)*s.Population.PaymentsPerDay), ""
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
-		t.Fatal(err)
-	}
-	table, _, _, err := scenarios.LoadPolicy(sc.Policy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc, table := quickstartFor(t, 100_000, days)
 	g := gen.New(sc)
 	var early, late withdrawalWindow
 	m := &ledger.Memory{Routes: table, Parts: 2, Seed: uint64(sc.Seed), Clock: g.Clock,
