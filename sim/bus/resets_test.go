@@ -33,11 +33,7 @@ func record(p, i int) []byte {
 // for an error the reader gives up on.
 func TestReadsThroughResets(t *testing.T) {
 	const parts, per = 8, 3000
-	b, err := embedded.Start(embedded.Config{Partitions: parts, Topics: []string{"r"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: parts, Topics: []string{"r"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	w, err := bus.NewWriter(bus.Config{Brokers: []string{b.Addr()}})

@@ -36,6 +36,58 @@ func writeTail(t testing.TB, ctx context.Context, w *kafka.Writer, topic string,
 	}
 }
 
+// startBroker starts an embedded broker, stopped when the test ends.
+func startBroker(t testing.TB, cfg embedded.Config) *embedded.Broker {
+	t.Helper()
+	b, err := embedded.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// newWriter opens a bus writer, closed when the test ends (before the
+// broker it writes to).
+func newWriter(t testing.TB, bc bus.Config) *kafka.Writer {
+	t.Helper()
+	w, err := bus.NewWriter(bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// openTail opens a PartitionReader on topic's partition p at offset from,
+// closed when the test ends.
+func openTail(t testing.TB, bc bus.Config, topic string, p int, from int64) *bus.PartitionReader {
+	t.Helper()
+	r, err := bus.NewPartitionReader(bc, topic, p, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// deleteThenTruncated deletes topic and checks that r's next fetch says
+// the log is gone (ErrLogTruncated), not that it waits for more.
+func deleteThenTruncated(t *testing.T, ctx context.Context, bc bus.Config, r *bus.PartitionReader, topic string) {
+	t.Helper()
+	admin, err := bus.NewClient(bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.DeleteTopics(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Fetch(ctx); !errors.Is(err, bus.ErrLogTruncated) {
+		t.Fatalf("reading a deleted topic: %v, want ErrLogTruncated", err)
+	}
+}
+
 // checkTail fetches records [from, to) of partition p from r, failing on
 // any record out of place: a loss, a duplicate or a wrong key, value or
 // time. slow sleeps now and then, so that a read spans several resets.
@@ -76,18 +128,10 @@ func noMore(t *testing.T, r *bus.PartitionReader) {
 // last record handed out a reset loses or repeats records.
 func TestTailThroughResets(t *testing.T) {
 	const parts, per = 4, 3000
-	b, err := embedded.Start(embedded.Config{Partitions: parts, Topics: []string{"tail"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: parts, Topics: []string{"tail"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	w, err := bus.NewWriter(bus.Config{Brokers: []string{b.Addr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bus.Config{Brokers: []string{b.Addr()}})
 	for p := 0; p < parts; p++ {
 		writeTail(t, ctx, w, "tail", p, 0, per/2)
 	}
@@ -137,25 +181,13 @@ func TestTailThroughResets(t *testing.T) {
 // after the last record it handed out, and picks up what is written
 // after the restart.
 func TestTailAcrossBrokerRestart(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"tail"}, DataDir: filepath.Join(t.TempDir(), "log")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"tail"}, DataDir: filepath.Join(t.TempDir(), "log")})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	w, err := bus.NewWriter(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bc)
 	writeTail(t, ctx, w, "tail", 0, 0, 2000)
-	r, err := bus.NewPartitionReader(bc, "tail", 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTail(t, bc, "tail", 0, 0)
 	checkTail(t, ctx, r, 0, 0, 1000, false)
 	if err := b.Restart(); err != nil {
 		t.Fatal(err)
@@ -176,52 +208,26 @@ func TestTailAcrossBrokerRestart(t *testing.T) {
 // out of range again), and deleted on a cluster that does not recreate it
 // (the idle check).
 func TestTailTruncated(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"short", "doomed"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"short", "doomed"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	w, err := bus.NewWriter(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bc)
 	writeTail(t, ctx, w, "short", 0, 0, 10)
 	writeTail(t, ctx, w, "doomed", 0, 0, 10)
 
 	t.Run("past the end", func(t *testing.T) {
 		defer bus.SetIdleCheck(time.Hour)()
-		r, err := bus.NewPartitionReader(bc, "short", 0, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := openTail(t, bc, "short", 0, 50)
 		if _, err := r.Fetch(ctx); !errors.Is(err, bus.ErrLogTruncated) {
 			t.Fatalf("reading at 50 of a 10-record partition: %v, want ErrLogTruncated", err)
 		}
 	})
 	t.Run("deleted", func(t *testing.T) {
 		defer bus.SetIdleCheck(200 * time.Millisecond)()
-		r, err := bus.NewPartitionReader(bc, "doomed", 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := openTail(t, bc, "doomed", 0, 0)
 		checkTail(t, ctx, r, 0, 0, 10, false)
-		admin, err := bus.NewClient(bc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close()
-		if err := admin.DeleteTopics(ctx, "doomed"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Fetch(ctx); !errors.Is(err, bus.ErrLogTruncated) {
-			t.Fatalf("reading a deleted topic: %v, want ErrLogTruncated", err)
-		}
+		deleteThenTruncated(t, ctx, bc, r, "doomed")
 	})
 	t.Run("deleted, no auto-creation", func(t *testing.T) {
 		// A cluster that does not create topics on a metadata request:
@@ -229,11 +235,7 @@ func TestTailTruncated(t *testing.T) {
 		// retriable (a new topic can be unknown for a moment), so only
 		// the idle check ends the wait.
 		defer bus.SetIdleCheck(200 * time.Millisecond)()
-		b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"gone"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
+		b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"gone"}})
 		cl := b.Cluster()
 		cl.ControlKey(int16(kmsg.Metadata), func(req kmsg.Request) (kmsg.Response, error, bool) {
 			cl.KeepControl()
@@ -241,29 +243,11 @@ func TestTailTruncated(t *testing.T) {
 			return nil, nil, false
 		})
 		bc := bus.Config{Brokers: []string{b.Addr()}}
-		w, err := bus.NewWriter(bc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Close()
+		w := newWriter(t, bc)
 		writeTail(t, ctx, w, "gone", 0, 0, 10)
-		r, err := bus.NewPartitionReader(bc, "gone", 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r := openTail(t, bc, "gone", 0, 0)
 		checkTail(t, ctx, r, 0, 0, 10, false)
-		admin, err := bus.NewClient(bc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close()
-		if err := admin.DeleteTopics(ctx, "gone"); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.Fetch(ctx); !errors.Is(err, bus.ErrLogTruncated) {
-			t.Fatalf("reading a deleted topic: %v, want ErrLogTruncated", err)
-		}
+		deleteThenTruncated(t, ctx, bc, r, "gone")
 	})
 }
 
@@ -277,11 +261,7 @@ func TestTailStartsInsideABatch(t *testing.T) {
 	}{{"none", 0}, {"snappy", kafka.Snappy}, {"lz4", kafka.Lz4}, {"zstd", kafka.Zstd}} {
 		t.Run(codec.name, func(t *testing.T) {
 			topic := "batch-" + codec.name
-			b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{topic}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer b.Close()
+			b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{topic}})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			bc := bus.Config{Brokers: []string{b.Addr()}}
@@ -292,11 +272,7 @@ func TestTailStartsInsideABatch(t *testing.T) {
 			w.Compression = codec.c
 			writeTail(t, ctx, w, topic, 0, 0, 100) // one call: one batch
 			w.Close()
-			r, err := bus.NewPartitionReader(bc, topic, 0, 37)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
+			r := openTail(t, bc, topic, 0, 37)
 			checkTail(t, ctx, r, 0, 37, 100, false)
 			noMore(t, r)
 		})
@@ -308,19 +284,11 @@ func TestTailStartsInsideABatch(t *testing.T) {
 // arena grows past its size), to a PartitionReader and to Scan (its
 // 64 kB buffer grows).
 func TestTailLargeRecords(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"big"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"big"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	w, err := bus.NewWriter(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bc)
 	value := func(i int) []byte {
 		n := 100
 		if i%3 == 1 {
@@ -337,11 +305,7 @@ func TestTailLargeRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := bus.NewPartitionReader(bc, "big", 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTail(t, bc, "big", 0, 0)
 	for i := 0; i < 9; i++ {
 		m, err := r.Fetch(ctx)
 		if err != nil {
@@ -370,19 +334,11 @@ func TestTailLargeRecords(t *testing.T) {
 // the processors' input before, made about seven (BenchmarkTail).
 func TestTailAllocations(t *testing.T) {
 	const n = 20_000
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"allocs"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"allocs"}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	w, err := bus.NewWriter(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bc)
 	msgs := make([]kafka.Message, n)
 	for i := range msgs {
 		msgs[i] = kafka.Message{Topic: "allocs", Key: tailKey(0, i), Value: fmt.Appendf(nil, "value %d of a hundred bytes or so ....................................................", i)}
@@ -390,11 +346,7 @@ func TestTailAllocations(t *testing.T) {
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
-	r, err := bus.NewPartitionReader(bc, "allocs", 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTail(t, bc, "allocs", 0, 0)
 	fetch := func() {
 		if _, err := r.Fetch(ctx); err != nil {
 			t.Fatal(err)
@@ -412,11 +364,7 @@ func TestTailAllocations(t *testing.T) {
 // partition (and the reader goes on with another), and a closed reader
 // says so (io.EOF: processor.fetch stops on it).
 func TestTailClosed(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"idle"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"idle"}})
 	r, err := bus.NewPartitionReader(bus.Config{Brokers: []string{b.Addr()}}, "idle", 0, kafka.FirstOffset)
 	if err != nil {
 		t.Fatal(err)
@@ -429,11 +377,7 @@ func TestTailClosed(t *testing.T) {
 	// Still usable with another context.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel2()
-	w, err := bus.NewWriter(bus.Config{Brokers: []string{b.Addr()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bus.Config{Brokers: []string{b.Addr()}})
 	writeTail(t, ctx2, w, "idle", 0, 0, 1)
 	checkTail(t, ctx2, r, 0, 0, 1, false)
 	r.Close()
@@ -450,19 +394,11 @@ func TestTailClosed(t *testing.T) {
 // hands out every record once, in order, and hides the errors from its
 // caller: each redial rides on, none ends Fetch.
 func TestTailThroughFetchErrors(t *testing.T) {
-	b, err := embedded.Start(embedded.Config{Partitions: 1, Topics: []string{"flaky"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := startBroker(t, embedded.Config{Partitions: 1, Topics: []string{"flaky"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	w, err := bus.NewWriter(bc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := newWriter(t, bc)
 	for i := 0; i < 2000; i += 100 { // small batches: many fetches
 		writeTail(t, ctx, w, "flaky", 0, i, i+100)
 	}
@@ -471,11 +407,7 @@ func TestTailThroughFetchErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Stop()
-	r, err := bus.NewPartitionReader(bc, "flaky", 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openTail(t, bc, "flaky", 0, 0)
 	checkTail(t, ctx, r, 0, 0, 2000, false)
 	noMore(t, r)
 	if rep := in.Report(); rep.FetchErrors == 0 || r.Dials() < 2 {
