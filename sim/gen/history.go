@@ -307,11 +307,11 @@ func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.Num
 			each(0, out)
 			continue
 		}
-		k, a, out, in := ws.payment(r, kinds, card, capB, b)
+		k, a, h := ws.payment(r, kinds, card, capB, b)
 		switch {
-		case in:
+		case h == incoming:
 			b += a
-		case out && (perTxn == 0 || a <= perTxn) && r.Float64() < accepted[k]:
+		case h == fromBalance && (perTxn == 0 || a <= perTxn) && r.Float64() < accepted[k]:
 			b -= a
 			each(a, 0)
 			continue
@@ -320,9 +320,20 @@ func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.Num
 	}
 }
 
-// payment draws one of warmStart's payment steps at balance b: its amount,
-// whether the balance pays it, or whether it is a transfer received.
-func (ws *warmStart) payment(r *rand.Rand, kinds *weighted, card bool, capB, b int64) (k sim.Kind, a int64, fromBalance, received bool) {
+// how says what pays one of warmStart's payment steps.
+type how uint8
+
+const (
+	unpaid      how = iota // the balance is short of it
+	fromBalance            // the balance pays it
+	byCard                 // the linked card pays it (the balance is untouched)
+	incoming               // a transfer the wallet receives
+	bounced                // a transfer received that the balance cap turns back
+)
+
+// payment draws one of warmStart's payment steps at balance b: its amount
+// and what pays it, or whether it is a transfer received.
+func (ws *warmStart) payment(r *rand.Rand, kinds *weighted, card bool, capB, b int64) (k sim.Kind, a int64, h how) {
 	k = sim.Kind(kinds.pick(r))
 	if k == sim.Transit {
 		a = 1000 // about a median fare [A]; transit fares have no amounts entry
@@ -330,10 +341,16 @@ func (ws *warmStart) payment(r *rand.Rand, kinds *weighted, card bool, capB, b i
 		a = drawMinor(r, d)
 	}
 	if k.IsTransfer() && r.Float64() < 0.5 {
-		return k, a, false, capB == 0 || b+a <= capB
+		if capB == 0 || b+a <= capB {
+			return k, a, incoming
+		}
+		return k, a, bounced
 	}
 	if card && r.Float64() < ws.cardFirst {
-		return k, a, false, false
+		return k, a, byCard
 	}
-	return k, a, b >= a, false
+	if b >= a {
+		return k, a, fromBalance
+	}
+	return k, a, unpaid
 }

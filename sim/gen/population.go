@@ -650,14 +650,16 @@ func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) in
 		b, _ = ws.rebalanced(r, b, w.Target, capB)
 	}
 	for step := 0; step < maxWarmSteps && r.Float64() >= p; step++ {
-		b = ws.move(r, w, kinds, card, capB, room, received, b)
+		b, _ = ws.move(r, w, kinds, card, capB, room, received, b)
 	}
 	return b
 }
 
 // move is one movement of the burn-in at balance b, other than a
-// rebalancing top-up: where it leaves the balance.
-func (ws *warmStart) move(r *rand.Rand, w WalletInfo, kinds *weighted, card bool, capB, room int64, received float64, b int64) int64 {
+// rebalancing top-up: where it leaves the balance, and for a transfer the
+// wallet sends (received == 0 only), whether it went (sent > 0) or its
+// balance or limits stopped it (sent < 0).
+func (ws *warmStart) move(r *rand.Rand, w WalletInfo, kinds *weighted, card bool, capB, room int64, received float64, b int64) (after int64, sent int8) {
 	if received > 0 && r.Float64() < received {
 		// A transfer received by a wallet that is not first choice.
 		if k := sim.Kind(ws.transfers.pick(r)); k > 0 {
@@ -665,18 +667,30 @@ func (ws *warmStart) move(r *rand.Rand, w WalletInfo, kinds *weighted, card bool
 				b += a
 			}
 		}
-		return b
+		return b, 0
 	}
-	switch k, a, out, in := ws.payment(r, kinds, card, capB, b); {
-	case received > 0 && (in || !out || r.Float64() >= ws.native[w.Region][w.Provider][k]):
+	k, a, h := ws.payment(r, kinds, card, capB, b)
+	switch {
+	case received > 0 && (h != fromBalance || r.Float64() >= ws.native[w.Region][w.Provider][k]):
 		// A fallback payment the wallet cannot take or does not pay from
 		// its balance; what it receives is counted above.
-	case in:
-		b += a // a transfer received
-	case out && (room < 0 || a <= room):
+		return b, 0
+	case h == incoming:
+		return b + a, 0 // a transfer received
+	case h == bounced:
+		return b, 0
+	}
+	paid := h == byCard || h == fromBalance && (room < 0 || a <= room)
+	if paid && h == fromBalance {
 		b -= a
 	}
-	return b
+	switch {
+	case !k.IsTransfer():
+		return b, 0
+	case paid:
+		return b, 1
+	}
+	return b, -1
 }
 
 // stillSample is how many movements estimate a stillKey's share.
@@ -714,7 +728,7 @@ func (ws *warmStart) stillShare(w WalletInfo, card bool, capB, room int64, recei
 	kinds := &ws.kinds[w.Region]
 	n := 0
 	for i := 0; i < stillSample; i++ {
-		if ws.move(r, like, kinds, card, capB, kroom, received, target) == target {
+		if b, _ := ws.move(r, like, kinds, card, capB, kroom, received, target); b == target {
 			n++
 		}
 	}
