@@ -245,7 +245,7 @@ func (h *history) withdrawalRate(p *Population, id uint32) float64 {
 // their own stream (so the order wallets ask in does not matter).
 func (h *history) moment(w WalletInfo) [4]float64 {
 	band := halfOctave(w.Target)
-	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	card := cardFunds(w)
 	lim := sim.DefaultLimits[w.Class]
 	k := momentKey{region: w.Region, prov: w.Provider, capB: lim.BalanceCap, perTxn: lim.PerTxn, card: card, band: band}
 	if m, ok := h.moments[k]; ok {
@@ -297,7 +297,7 @@ func (ws *warmStart) spent(r *rand.Rand, w WalletInfo, n int, accepted *[sim.Num
 	if len(kinds.idx) == 0 {
 		return
 	}
-	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	card := cardFunds(w)
 	capB := sim.DefaultLimits[w.Class].BalanceCap
 	perTxn := sim.DefaultLimits[w.Class].PerTxn
 	for i := 0; i < n; i++ {

@@ -347,7 +347,9 @@ func NewPopulation(s *scenario.Compiled) *Population {
 	// is rebalanced, which depends on whether it is its holder's first
 	// choice, and on what its limits' past leaves it to pay from the
 	// balance: a third pass, on its own stream.
-	if rb := newRebalance(s, p, warm); rb != nil {
+	if rb := newRebalance(s, p, warm, nil); rb != nil {
+		sent := warm.sentShares(uint64(s.Seed), p, rb)
+		rb = newRebalance(s, p, warm, &sent)
 		p.reb = rb
 		wrng := rand.New(rand.NewPCG(uint64(s.Seed), 0x7761726d))
 		for i := range p.Wallets {
@@ -642,7 +644,7 @@ func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) in
 	if p <= 0 || len(kinds.idx) == 0 {
 		return b
 	}
-	card := w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
+	card := cardFunds(w)
 	capB := sim.DefaultLimits[w.Class].BalanceCap
 	room := allowance(w)
 	s := ws.stillShare(w, card, capB, room, received)
@@ -653,6 +655,59 @@ func (ws *warmStart) balance(r *rand.Rand, w WalletInfo, p, received float64) in
 		b, _ = ws.move(r, w, kinds, card, capB, room, received, b)
 	}
 	return b
+}
+
+// pilotWallets and pilotCycles size sentShares' sample: first choices of
+// each region and provider, and rebalancing cycles each.
+const (
+	pilotWallets = 256
+	pilotCycles  = 4
+)
+
+// sentShares is, per region and provider, the share of the transfers its
+// first choices send that their balance and limits let go, from the
+// burn-in of up to pilotWallets of them, evenly spread, for pilotCycles
+// cycles each (rb.pFirst), on their own stream. (1 where none are sent.)
+func (ws *warmStart) sentShares(seed uint64, p *Population, rb *rebalance) [sim.NumRegions][sim.NumProviders]float64 {
+	var out [sim.NumRegions][sim.NumProviders]float64
+	r := rand.New(rand.NewPCG(seed, 0x73656e74))
+	for reg := sim.Region(1); reg < sim.NumRegions; reg++ {
+		kinds := &ws.kinds[reg]
+		for _, pr := range sim.Providers() {
+			out[reg][pr] = 1
+			top, pf := p.topOf[reg][pr], rb.pFirst[reg][pr]
+			if len(top) == 0 || len(kinds.idx) == 0 || pf <= 0 {
+				continue
+			}
+			n := min(len(top), pilotWallets)
+			var went, tried int
+			for i := 0; i < n; i++ {
+				w := p.Wallets[top[i*len(top)/n]-1]
+				if w.Target == 0 {
+					continue
+				}
+				card := cardFunds(w)
+				capB, room, b := sim.DefaultLimits[w.Class].BalanceCap, allowance(w), w.Target
+				for c := 0; c < pilotCycles; c++ {
+					for step := 0; step < maxWarmSteps && r.Float64() >= pf; step++ {
+						var sent int8
+						b, sent = ws.move(r, w, kinds, card, capB, room, 0, b)
+						if sent != 0 {
+							tried++
+						}
+						if sent > 0 {
+							went++
+						}
+					}
+					b, _ = ws.rebalanced(r, b, w.Target, capB)
+				}
+			}
+			if tried > 0 {
+				out[reg][pr] = float64(went) / float64(tried)
+			}
+		}
+	}
+	return out
 }
 
 // move is one movement of the burn-in at balance b, other than a
@@ -787,4 +842,10 @@ func allowance(w WalletInfo) int64 {
 		}
 	}
 	return room
+}
+
+// cardFunds reports whether w's linked card can pay for it in the burn-in:
+// a mainland non-bank wallet with a card (the ledger's card funding).
+func cardFunds(w WalletInfo) bool {
+	return w.Card != sim.CardNone && w.Region == sim.CN && (w.Provider == sim.Alipay || w.Provider == sim.Weixin || w.Provider == sim.Telco)
 }

@@ -59,8 +59,10 @@ func regionShares(m map[string]float64) [sim.NumRegions]float64 {
 
 // newRebalance computes the split from the scenario's mix and the
 // population's first choices; nil when the scenario does not rebalance.
-// Rates are per payment of the run (the unit cancels).
-func newRebalance(s *scenario.Compiled, p *Population, ws *warmStart) *rebalance {
+// Rates are per payment of the run (the unit cancels). sent, when not nil,
+// is the share of the transfers each region and provider's first choices
+// send that go (warmStart.sentShares); nil counts every one.
+func newRebalance(s *scenario.Compiled, p *Population, ws *warmStart, sent *[sim.NumRegions][sim.NumProviders]float64) *rebalance {
 	if !s.Funding.Rebalance {
 		return nil
 	}
@@ -125,10 +127,21 @@ func newRebalance(s *scenario.Compiled, p *Population, ws *warmStart) *rebalance
 			own[r][pr] = out * pref[r][pr] / float64(nFirst)
 			// P2P and red packets land on the payer's provider; a cross
 			// transfer on another one, drawn by preference (gen.payment).
-			land := (share[sim.P2P] + share[sim.RedPacket]) * pref[r][pr]
+			// Only what the payer's balance and limits let go arrives: a
+			// wallet counted as receiving every transfer aimed at it opened
+			// above its float twice as often as the run left it (HK basic
+			// second wallets: 62% against 31%, so balance_cap_exceeded ran
+			// high early in a run).
+			went := func(from sim.Provider) float64 {
+				if sent == nil {
+					return 1
+				}
+				return sent[r][from]
+			}
+			land := (share[sim.P2P] + share[sim.RedPacket]) * pref[r][pr] * went(pr)
 			for _, from := range sim.Providers() {
 				if from != pr && pref[r][from] < 1 {
-					land += share[sim.CrossTransfer] * pref[r][from] * pref[r][pr] / (1 - pref[r][from])
+					land += share[sim.CrossTransfer] * pref[r][from] * pref[r][pr] / (1 - pref[r][from]) * went(from)
 				}
 			}
 			in[r][pr] = pay[r] * land / float64(n)

@@ -119,9 +119,16 @@ func TestStationaryDeclineMix(t *testing.T) {
 // often (balance_cap_exceeded drifting up with run length, issue 13). Over
 // 60 consumer-days of a 20,000-wallet quickstart the share of such wallets
 // with a balance cap that sit above their float must not rise by more than
-// a fifth from what it was two days in (without the fix: 5% to 19%). The
-// check is one-sided: the warm start puts them a little above where the
-// run settles (docs/ECONOMICS.md).
+// a fifth from what it was two days in (without the fix: 5% to 19%).
+//
+// Nor may they open much fuller than the run leaves them: the warm start
+// once counted every transfer aimed at a second wallet as received, while
+// about one in five is stopped by the payer's balance or limits (and more
+// by the policy), so 63% opened above their float against 44% at the end,
+// and balance_cap_exceeded ran high early in a run. Counting only what the
+// payers' burn-in lets go (warmStart.sentShares) brings it to 53% against
+// 43%; the rest is cross transfers the policy declines, which the
+// population, built before any policy, cannot know (docs/ECONOMICS.md).
 func TestSecondWalletsStationary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs 60 consumer-days of a 20,000-wallet quickstart")
@@ -166,5 +173,8 @@ func TestSecondWalletsStationary(t *testing.T) {
 	}
 	if late > 1.2*early+0.01 {
 		t.Errorf("capped second wallets above their float: %.1f%% after 2 consumer-days, %.1f%% after %d: they fill up", 100*early, 100*late, days)
+	}
+	if early > 1.35*late {
+		t.Errorf("capped second wallets above their float: %.1f%% after 2 consumer-days, %.1f%% after %d: they open too full", 100*early, 100*late, days)
 	}
 }
