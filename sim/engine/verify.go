@@ -294,10 +294,27 @@ func scanDecode(ctx context.Context, bc bus.Config, topic string, p int, from, t
 			b.part, b.offs = p, b.offs[:0]
 			return b
 		default:
-			return &batch{events: isEvents, part: p}
+			// Sized for a full batch at once: grown from empty, the copies
+			// were a tenth of the audit's CPU.
+			b := &batch{events: isEvents, part: p}
+			if isEvents {
+				b.offs, b.evs, b.raw = make([]int64, 0, batchLen), make([]event.Event, 0, batchLen), make([]byte, 0, batchLen*256)
+				b.ends, b.lens = make([]int, 0, batchLen), make([]int, 0, batchLen)
+			} else {
+				b.cmds = make([]event.Command, 0, batchLen)
+			}
+			return b
 		}
 	}
 	b := get()
+	// The batch taken after the last flush holds nothing: back to the pool
+	// (follow calls this once per stretch of the log, and the pool ran dry).
+	defer func() {
+		select {
+		case free <- b:
+		default:
+		}
+	}()
 	flush := func() error {
 		if len(b.evs) == 0 && len(b.cmds) == 0 && b.dead == 0 {
 			return nil
