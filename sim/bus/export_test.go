@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,3 +29,13 @@ func SetIdleCheck(d time.Duration) (restore func()) {
 
 // Dials is how many connections the reader has made.
 func (p *PartitionReader) Dials() int { return p.dials }
+
+// Group is group's split of msgs, one "topic/partition: indexes" a group.
+func Group(msgs []kafka.Message) []string {
+	order, groups := group(msgs)
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = fmt.Sprintf("%s/%d: %v", k.topic, k.part, groups[i])
+	}
+	return out
+}
