@@ -6,6 +6,7 @@ import (
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
+	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 // BenchmarkGenerate is the generator's cost per payment (one epoch of
@@ -25,4 +26,31 @@ func BenchmarkGenerate(b *testing.B) {
 		n += len(buf)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/payment")
+}
+
+// BenchmarkPopulation is the population's cost per wallet at the large
+// preset (1M wallets): holdings, the limits' past and the warm start.
+func BenchmarkPopulation(b *testing.B) {
+	sc, src, err := scenarios.LoadScenario("quickstart")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := *sc.Scenario
+	pre, err := scenario.ParsePreset("large")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := scenario.Scale(&s, pre, false); err != nil {
+		b.Fatal(err)
+	}
+	if sc, err = scenarios.Recompile(src, &s); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var n int
+	for i := 0; i < b.N; i++ {
+		n = len(gen.NewPopulation(sc).Wallets)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/wallet")
 }
