@@ -3,6 +3,7 @@ package gen
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/walletsim/walletsim/sim"
@@ -50,7 +51,8 @@ type history struct {
 	ws       *warmStart
 	seed     uint64
 	moments  map[momentKey][4]float64
-	yearDays float64 // holder days of the limit year before the start
+	mu       sync.Mutex // guards moments: chunks draw in parallel
+	yearDays float64    // holder days of the limit year before the start
 	start    int64
 	perDay   float64 // payments a holder day, all wallets
 	region   [sim.NumRegions]float64
@@ -81,8 +83,10 @@ const (
 
 // limitsSince is when a class's yearly or lifetime limits began: wallets
 // are no older [A] (cal:assume.wallet-age).
+// cst is China Standard Time, where the limits' dates are given.
+var cst = time.FixedZone("CST", 8*3600)
+
 func limitsSince(c sim.Class) time.Time {
-	cst := time.FixedZone("CST", 8*3600)
 	switch c {
 	case sim.CNClass1, sim.CNClass2, sim.CNClass3:
 		return time.Date(2016, 7, 1, 0, 0, 0, 0, cst) // cal:limits.account-class
@@ -248,7 +252,10 @@ func (h *history) moment(w WalletInfo) [4]float64 {
 	card := cardFunds(w)
 	lim := sim.DefaultLimits[w.Class]
 	k := momentKey{region: w.Region, prov: w.Provider, capB: lim.BalanceCap, perTxn: lim.PerTxn, card: card, band: band}
-	if m, ok := h.moments[k]; ok {
+	h.mu.Lock()
+	m, ok := h.moments[k]
+	h.mu.Unlock()
+	if ok {
 		return m
 	}
 	like := WalletInfo{Region: w.Region, Class: w.Class, Provider: w.Provider, Target: int64(math.Exp2((float64(band) + 0.5) / 2))}
@@ -263,8 +270,10 @@ func (h *history) moment(w WalletInfo) [4]float64 {
 		s, s2, d, d2 = s+x, s2+x*x, d+y, d2+y*y
 	})
 	mean, wd := s/histSample, d/histSample
-	m := [4]float64{mean, math.Sqrt(max(s2/histSample-mean*mean, 0)), wd, math.Sqrt(max(d2/histSample-wd*wd, 0))}
+	m = [4]float64{mean, math.Sqrt(max(s2/histSample-mean*mean, 0)), wd, math.Sqrt(max(d2/histSample-wd*wd, 0))}
+	h.mu.Lock()
 	h.moments[k] = m
+	h.mu.Unlock()
 	return m
 }
 

@@ -126,8 +126,8 @@ func TestStationaryDeclineMix(t *testing.T) {
 // about one in five is stopped by the payer's balance or limits (and more
 // by the policy), so 63% opened above their float against 44% at the end,
 // and balance_cap_exceeded ran high early in a run. Counting only what the
-// payers' burn-in lets go (warmStart.sentShares) brings it to 53% against
-// 43%; the rest is cross transfers the policy declines, which the
+// payers' burn-in lets go (warmStart.sentShares) brings it to 52% against
+// 41%; the rest is cross transfers the policy declines, which the
 // population, built before any policy, cannot know (docs/ECONOMICS.md).
 func TestSecondWalletsStationary(t *testing.T) {
 	if testing.Short() {
