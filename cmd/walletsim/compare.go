@@ -21,6 +21,7 @@ type compareFlags struct {
 	// attribution: who gains, for two policies.
 	seeds       int
 	attribution bool
+	scale       string
 }
 
 func newCompareCmd() *cobra.Command {
@@ -45,7 +46,8 @@ run starts. Exit 0: every run kept every invariant; 1: a runtime failure
 or a broken invariant; 2: bad arguments, scenario or policy file.`,
 		Example: `  walletsim compare interop-eras --out /tmp/eras
   walletsim compare quickstart --policy walled-garden --policy unified-qr --out /tmp/c
-  walletsim compare scenarios/quickstart.yaml --policy unionpay-open-2024 --policy my-policy.yaml --payments 200000 --seed 3`,
+  walletsim compare scenarios/quickstart.yaml --policy unionpay-open-2024 --policy my-policy.yaml --payments 200000 --seed 3
+  walletsim compare quickstart --scale large --policy walled-garden --policy unionpay-open-2024 --payments 500000`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runCompare(cmd, f, args[0]) },
 	}
@@ -55,6 +57,7 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 	f.sf.addPayments(fs, 0, "number of payments (overrides the scenario)")
 	f.sf.addSeed(fs)
 	f.sf.addPartitions(fs)
+	fs.StringVar(&f.scale, "scale", "", "resize the scenario first, as run does (small, medium, large, xlarge: 1k to 10M wallets; their payments unless --payments is given)")
 	fs.StringVar(&f.out, "out", "", "directory for compare.json and compare.html (default: table only)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress output")
 	fs.IntVar(&f.seeds, "seeds", 0, "run every policy on `N` seeds (the scenario's seed and the next N-1) and report each metric's difference from the first policy with a 95% interval (0: one seed)")
@@ -63,7 +66,7 @@ or a broken invariant; 2: bad arguments, scenario or policy file.`,
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags, name string) error {
-	sc, _, err := f.sf.resolve(cmd, name)
+	sc, _, err := f.sf.resolve(cmd, name, scaleHook(cmd, f.scale, cmd.Flags().Changed("scale")))
 	if err != nil {
 		return err
 	}

@@ -62,6 +62,7 @@ func TestCompareCLI(t *testing.T) {
 		{"same policy twice", []string{"compare", "quickstart", "--policy", "unified-qr", "--policy", "unified-qr"}, []string{`"unified-qr" is already compared`}},
 		{"no such policy", []string{"compare", "quickstart", "--policy", "unified-qr", "--policy", "walled-gardens"}, []string{"walled-gardens", "built-ins:"}},
 		{"bad payments", []string{"compare", "quickstart", "--policy", "unified-qr", "--policy", "walled-garden", "--payments", "0"}, []string{"--payments"}},
+		{"bad scale", []string{"compare", "quickstart", "--policy", "unified-qr", "--policy", "walled-garden", "--scale", "huge"}, []string{`--scale: unknown scale "huge"`}},
 	}
 	for _, tc := range usage {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +80,32 @@ func TestCompareCLI(t *testing.T) {
 			}
 		})
 	}
+	t.Run("compare --scale resizes every run", func(t *testing.T) {
+		out := t.TempDir()
+		code, stdout, stderr := run(t, "compare", "quickstart", "--policy", "walled-garden", "--policy", "unified-qr",
+			"--scale", "small", "--partitions", "2", "--out", out, "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "compare.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Results []struct {
+				Payments struct {
+					Attempted int64 `json:"attempted"`
+				} `json:"payments"`
+			} `json:"results"`
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatal(err)
+		}
+		// The small preset's 20,000 payments (quickstart alone has 200,000).
+		if len(c.Results) != 2 || c.Results[0].Payments.Attempted != 20_000 || c.Results[1].Payments.Attempted != 20_000 {
+			t.Fatalf("compare --scale small: %+v", c.Results)
+		}
+	})
 	t.Run("compare writes both files", func(t *testing.T) {
 		out := t.TempDir()
 		code, stdout, stderr := run(t, "compare", "scenarios/quickstart.yaml", "--policy", "walled-garden", "--policy", "unified-qr",
