@@ -141,6 +141,25 @@ func LoadScenario(name string) (*scenario.Compiled, File, error) {
 	return c, src, nil
 }
 
+// LoadScaled is LoadScenario resized to the scale preset named (as run
+// --scale does, the preset's payments included; "" is LoadScenario).
+func LoadScaled(name, preset string) (*scenario.Compiled, File, error) {
+	c, src, err := LoadScenario(name)
+	if err != nil || preset == "" {
+		return c, src, err
+	}
+	p, err := scenario.ParsePreset(preset)
+	if err != nil {
+		return nil, src, err
+	}
+	s := *c.Scenario
+	if err := scenario.Scale(&s, p, false); err != nil {
+		return nil, src, fmt.Errorf("%s: %w", src.Name, err)
+	}
+	c, err = Recompile(src, &s)
+	return c, src, err
+}
+
 // Recompile re-validates a scenario after flags changed it.
 func Recompile(src File, s *scenario.Scenario) (*scenario.Compiled, error) {
 	c, err := scenario.Compile(s)

@@ -15,18 +15,11 @@ import (
 // own peak RSS and the whole process's bytes per wallet over the run's
 // wallets, with the broker's log in a temporary dir that is gone after.
 func TestPipelineMemory(t *testing.T) {
-	sc, src, err := scenarios.LoadScenario("quickstart")
+	sc, src, err := scenarios.LoadScaled("quickstart", "small")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := *sc.Scenario
-	p, err := scenario.ParsePreset("small")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scenario.Scale(&s, p, false); err != nil {
-		t.Fatal(err)
-	}
 	s.Payments, s.Duration = 5000, ""
 	if sc, err = scenarios.Recompile(src, &s); err != nil {
 		t.Fatal(err)
@@ -46,7 +39,7 @@ func TestPipelineMemory(t *testing.T) {
 	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB+8 {
 		t.Fatalf("pipeline peak RSS %.1f MiB (process peak %.1f MiB)", res.PipelinePeakRSSMiB, res.PeakRSSMiB)
 	}
-	if res.Pipeline.Wallets != p.Wallets {
+	if p, _ := scenario.ParsePreset("small"); res.Pipeline.Wallets != p.Wallets {
 		t.Fatalf("%d wallets, want the preset's %d", res.Pipeline.Wallets, p.Wallets)
 	}
 	want := res.PipelinePeakRSSMiB * (1 << 20) / float64(res.Pipeline.Wallets)

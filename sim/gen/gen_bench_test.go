@@ -6,7 +6,6 @@ import (
 	"github.com/walletsim/walletsim/scenarios"
 	"github.com/walletsim/walletsim/sim/event"
 	"github.com/walletsim/walletsim/sim/gen"
-	"github.com/walletsim/walletsim/sim/scenario"
 )
 
 // BenchmarkGenerate is the generator's cost per payment (one epoch of
@@ -31,19 +30,8 @@ func BenchmarkGenerate(b *testing.B) {
 // BenchmarkPopulation is the population's cost per wallet at the large
 // preset (1M wallets): holdings, the limits' past and the warm start.
 func BenchmarkPopulation(b *testing.B) {
-	sc, src, err := scenarios.LoadScenario("quickstart")
+	sc, _, err := scenarios.LoadScaled("quickstart", "large")
 	if err != nil {
-		b.Fatal(err)
-	}
-	s := *sc.Scenario
-	pre, err := scenario.ParsePreset("large")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := scenario.Scale(&s, pre, false); err != nil {
-		b.Fatal(err)
-	}
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

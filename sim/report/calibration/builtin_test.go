@@ -19,19 +19,8 @@ import (
 // load reads a built-in scenario and resizes it to a preset.
 func load(t *testing.T, name, scale string) *scenario.Compiled {
 	t.Helper()
-	sc, src, err := scenarios.LoadScenario(name)
+	sc, _, err := scenarios.LoadScaled(name, scale)
 	if err != nil {
-		t.Fatal(err)
-	}
-	s := *sc.Scenario
-	p, err := scenario.ParsePreset(scale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := scenario.Scale(&s, p, false); err != nil {
-		t.Fatal(err)
-	}
-	if sc, err = scenarios.Recompile(src, &s); err != nil {
 		t.Fatal(err)
 	}
 	return sc
