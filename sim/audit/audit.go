@@ -18,10 +18,14 @@ import (
 )
 
 type walletAudit struct {
-	balance  int64
-	seq      uint64
-	chain    [32]byte
-	last     uint64 // hash of the last event's bytes: spots a redelivery of it
+	balance int64
+	seq     uint64
+	chain   [32]byte
+	last    uint64 // hash of the last event's bytes: spots a redelivery of it
+	// lim is what the limit checks count (with a policy): beside the rest,
+	// not in an array of its own, so an event's audit misses the cache
+	// once for its wallet, not twice (at 10M wallets every access misses).
+	lim      limitState
 	currency sim.Currency
 	provider sim.Provider
 	open     bool
@@ -137,8 +141,6 @@ type Auditor struct {
 	dayStart, dayMS int64
 	routes          *route.Table
 	limits          *[sim.NumClasses]sim.Limits
-	lims            []limitState
-	farLims         map[uint64]*limitState
 	// again holds records whose (wallet, seq) was read already and that
 	// are not a copy of the wallet's last event: a resent batch or a
 	// zombie's late write. Whether each is a redelivery (the same bytes as
@@ -254,9 +256,6 @@ const dense = 1 << 27
 func (a *Auditor) Reserve(n int) {
 	n = min(n+1, dense)
 	a.wallets = resize(a.wallets, n)
-	if a.routes != nil {
-		a.lims = resize(a.lims, n)
-	}
 }
 
 // resize returns s lengthened to n (never shortened), copied once.
@@ -393,7 +392,7 @@ func (a *Auditor) EventPending(e *event.Event, raw []byte) (pending bool) {
 		a.r.NegativeBalances++
 	}
 	a.checkFX(e)
-	a.checkDecision(e, w, e.Wallet)
+	a.checkDecision(e, w)
 	a.fees(e)
 	if e.Type == event.PaymentSettled || e.Type == event.TransferDebited || e.Type == event.ToppedUp || e.Type == event.Withdrawn {
 		if e.Hops > 0 {

@@ -126,7 +126,7 @@ func (a *Auditor) route(e *event.Event) *route.Route {
 
 // checkDecision runs the decision checks on one event (a no-op without a
 // policy). w is the event's wallet, already updated by the event.
-func (a *Auditor) checkDecision(e *event.Event, w *walletAudit, id uint64) {
+func (a *Auditor) checkDecision(e *event.Event, w *walletAudit) {
 	if a.routes == nil {
 		return
 	}
@@ -134,7 +134,7 @@ func (a *Auditor) checkDecision(e *event.Event, w *walletAudit, id uint64) {
 	if e.Type == event.PaymentSettled {
 		a.checkFees(e)
 	}
-	a.checkLimits(e, w, id)
+	a.checkLimits(e, w)
 }
 
 // checkRate: a conversion's recorded rate is the policy's for its route.
@@ -203,8 +203,8 @@ func simYear(t int64) int16 {
 
 // checkLimits: no debit passes the wallet's class limits, no top-up or
 // credit its balance cap.
-func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
-	st := a.limitState(id)
+func (a *Auditor) checkLimits(e *event.Event, w *walletAudit) {
+	st := &w.lim
 	if e.Type == event.WalletOpened {
 		// Spending before the run counts in the day and year of the opening.
 		*st = limitState{class: e.Class, yearSpent: e.YearSpent, lifeSpent: e.LifeSpent,
@@ -262,5 +262,3 @@ func (a *Auditor) checkLimits(e *event.Event, w *walletAudit, id uint64) {
 		}
 	}
 }
-
-func (a *Auditor) limitState(id uint64) *limitState { return slot(&a.lims, &a.farLims, id) }

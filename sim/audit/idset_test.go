@@ -67,10 +67,13 @@ func TestIDSetOpeningsAreBits(t *testing.T) {
 	}
 }
 
-// TestLimitStateSize: the audit keeps one per wallet (ten million at
-// xlarge), so its fields stay ordered by size.
-func TestLimitStateSize(t *testing.T) {
+// TestWalletAuditSize: the audit keeps one per wallet (ten million at
+// xlarge), so the fields of it and its limitState stay ordered by size.
+func TestWalletAuditSize(t *testing.T) {
 	if s := unsafe.Sizeof(limitState{}); s > 40 {
 		t.Fatalf("limitState is %d bytes, want at most 40", s)
+	}
+	if s := unsafe.Sizeof(walletAudit{}); s > 104 {
+		t.Fatalf("walletAudit is %d bytes, want at most 104", s)
 	}
 }
