@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/walletsim/walletsim/sim"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -110,17 +111,6 @@ var (
 	ErrMalformed = errors.New("malformed record")
 )
 
-func appendU(b []byte, num protowire.Number, v uint64) []byte {
-	if v == 0 {
-		return b
-	}
-	if num < 16 && v < 0x80 { // most fields: a one-byte tag and value
-		return append(b, byte(num)<<3, byte(v))
-	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, v)
-}
-
 // consumeVarint is the varint read of the candidate lists; the decode
 // loops inline its one-byte fast path themselves.
 func consumeVarint(b []byte) (uint64, int) {
@@ -130,64 +120,88 @@ func consumeVarint(b []byte) (uint64, int) {
 	return protowire.ConsumeVarint(b)
 }
 
-func appendS(b []byte, num protowire.Number, v int64) []byte {
-	if v == 0 {
-		return b
+// maxRecord bounds one encoded event or command: 40 varint fields of at
+// most 12 bytes with their tags, 12 postings of at most 36, candidates and
+// the idempotency key (MaxPostings, MaxCandidates).
+const maxRecord = 1024
+
+// putVarint writes v at buf[i:] and returns the index past it. The
+// encoders write into spare capacity grown once to maxRecord: appending
+// field by field through protowire cost a call and a capacity check per
+// field, and was most of AppendEvent's time.
+func putVarint(buf []byte, i int, v uint64) int {
+	for v >= 0x80 {
+		buf[i] = byte(v) | 0x80
+		v >>= 7
+		i++
 	}
-	if z := protowire.EncodeZigZag(v); num < 16 && z < 0x80 {
-		return append(b, byte(num)<<3, byte(z))
-	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, protowire.EncodeZigZag(v))
+	buf[i] = byte(v)
+	return i + 1
 }
 
-// AppendEvent appends e's encoding to b.
+// putU writes a varint field (nothing for 0); putS a zigzag one.
+func putU(buf []byte, i int, num protowire.Number, v uint64) int {
+	if v == 0 {
+		return i
+	}
+	return putVarint(buf, putVarint(buf, i, uint64(num)<<3|uint64(protowire.VarintType)), v)
+}
+
+func putS(buf []byte, i int, num protowire.Number, v int64) int {
+	return putU(buf, i, num, uint64(v<<1)^uint64(v>>63))
+}
+
+// AppendEvent appends e's encoding to b. b is meant to have room to spare
+// (an arena): a nil b gets maxRecord bytes of capacity.
 func AppendEvent(b []byte, e *Event) []byte {
-	b = appendU(b, fVersion, Version)
-	b = appendU(b, fType, uint64(e.Type))
-	b = appendU(b, evID, e.ID)
-	b = appendU(b, evWallet, e.Wallet)
-	b = appendU(b, evSeq, e.Seq)
-	b = appendU(b, evCommand, e.Command)
-	b = appendS(b, evSimTime, e.SimTime)
-	b = appendU(b, evKind, uint64(e.Kind))
-	b = appendS(b, evAmount, e.Amount)
-	b = appendU(b, evCurrency, uint64(e.Currency))
-	b = appendS(b, evBalanceAfter, e.BalanceAfter)
-	b = appendU(b, evCounterparty, e.Counterparty)
-	b = appendU(b, evRoute, uint64(e.Route))
-	b = appendU(b, evReason, uint64(e.Reason))
-	b = appendU(b, evAttempt, uint64(e.Attempt))
-	b = appendS(b, evFXRate, e.FXRate)
-	b = appendS(b, evLatencyUS, e.LatencyUS)
-	b = appendS(b, evGreenGrams, e.GreenGrams)
-	b = appendU(b, evProvider, uint64(e.Provider))
-	b = appendU(b, evRegion, uint64(e.Region))
-	b = appendU(b, evClass, uint64(e.Class))
-	b = appendU(b, evFlags, uint64(e.Flags))
-	b = appendU(b, evEpoch, uint64(e.Epoch))
-	b = appendU(b, evPeer, uint64(e.Peer))
-	b = appendU(b, evHops, uint64(e.Hops))
-	b = appendU(b, evApps, uint64(e.Apps))
-	b = appendS(b, evReceiptGrams, e.ReceiptGrams)
-	b = appendU(b, evCard, uint64(e.Card))
-	b = appendS(b, evTarget, e.Target)
-	b = appendS(b, evQuotaUsed, e.QuotaUsed)
-	b = appendS(b, evYearSpent, e.YearSpent)
-	b = appendS(b, evLifeSpent, e.LifeSpent)
-	for i := uint8(0); i < e.NPostings && i < MaxPostings; i++ {
-		p := &e.Postings[i]
+	b = slices.Grow(b, maxRecord)
+	o := len(b)
+	buf := b[o : o+maxRecord]
+	i := putU(buf, 0, fVersion, Version)
+	i = putU(buf, i, fType, uint64(e.Type))
+	i = putU(buf, i, evID, e.ID)
+	i = putU(buf, i, evWallet, e.Wallet)
+	i = putU(buf, i, evSeq, e.Seq)
+	i = putU(buf, i, evCommand, e.Command)
+	i = putS(buf, i, evSimTime, e.SimTime)
+	i = putU(buf, i, evKind, uint64(e.Kind))
+	i = putS(buf, i, evAmount, e.Amount)
+	i = putU(buf, i, evCurrency, uint64(e.Currency))
+	i = putS(buf, i, evBalanceAfter, e.BalanceAfter)
+	i = putU(buf, i, evCounterparty, e.Counterparty)
+	i = putU(buf, i, evRoute, uint64(e.Route))
+	i = putU(buf, i, evReason, uint64(e.Reason))
+	i = putU(buf, i, evAttempt, uint64(e.Attempt))
+	i = putS(buf, i, evFXRate, e.FXRate)
+	i = putS(buf, i, evLatencyUS, e.LatencyUS)
+	i = putS(buf, i, evGreenGrams, e.GreenGrams)
+	i = putU(buf, i, evProvider, uint64(e.Provider))
+	i = putU(buf, i, evRegion, uint64(e.Region))
+	i = putU(buf, i, evClass, uint64(e.Class))
+	i = putU(buf, i, evFlags, uint64(e.Flags))
+	i = putU(buf, i, evEpoch, uint64(e.Epoch))
+	i = putU(buf, i, evPeer, uint64(e.Peer))
+	i = putU(buf, i, evHops, uint64(e.Hops))
+	i = putU(buf, i, evApps, uint64(e.Apps))
+	i = putS(buf, i, evReceiptGrams, e.ReceiptGrams)
+	i = putU(buf, i, evCard, uint64(e.Card))
+	i = putS(buf, i, evTarget, e.Target)
+	i = putS(buf, i, evQuotaUsed, e.QuotaUsed)
+	i = putS(buf, i, evYearSpent, e.YearSpent)
+	i = putS(buf, i, evLifeSpent, e.LifeSpent)
+	for k := uint8(0); k < e.NPostings && k < MaxPostings; k++ {
+		p := &e.Postings[k]
 		// A posting is at most 3 tags + 3 varints: well under 128 bytes,
 		// so its length prefix is one byte.
-		b = protowire.AppendTag(b, evPostings, protowire.BytesType)
-		at := len(b)
-		b = append(b, 0)
-		b = appendU(b, poAccount, uint64(p.Account))
-		b = appendS(b, poAmount, p.Amount)
-		b = appendU(b, poCurrency, uint64(p.Currency))
-		b[at] = byte(len(b) - at - 1)
+		i = putVarint(buf, i, uint64(evPostings)<<3|uint64(protowire.BytesType))
+		at := i
+		i++
+		i = putU(buf, i, poAccount, uint64(p.Account))
+		i = putS(buf, i, poAmount, p.Amount)
+		i = putU(buf, i, poCurrency, uint64(p.Currency))
+		buf[at] = byte(i - at - 1)
 	}
-	return b
+	return b[:o+i]
 }
 
 // DecodeEvent fills e from b. It never allocates and never panics; on error
@@ -366,20 +380,24 @@ func decodePosting(b []byte, p *Posting) error {
 
 // AppendCommand appends c's encoding to b.
 func AppendCommand(b []byte, c *Command) []byte {
-	b = appendU(b, fVersion, Version)
-	b = appendU(b, fType, uint64(c.Type))
-	b = appendU(b, cmID, c.ID)
-	b = appendU(b, cmWallet, c.Wallet)
-	b = appendS(b, cmSimTime, c.SimTime)
-	b = appendU(b, cmEpoch, uint64(c.Epoch))
-	b = appendU(b, cmKind, uint64(c.Kind))
-	b = appendS(b, cmAmount, c.Amount)
-	b = appendU(b, cmCurrency, uint64(c.Currency))
-	b = appendU(b, cmCounterparty, c.Counterparty)
-	b = appendU(b, cmAcceptors, uint64(c.Acceptors))
-	b = appendU(b, cmAccRegion, uint64(c.AccRegion))
+	b = slices.Grow(b, maxRecord)
+	o := len(b)
+	buf := b[o : o+maxRecord]
+	i := 0
+	i = putU(buf, i, fVersion, Version)
+	i = putU(buf, i, fType, uint64(c.Type))
+	i = putU(buf, i, cmID, c.ID)
+	i = putU(buf, i, cmWallet, c.Wallet)
+	i = putS(buf, i, cmSimTime, c.SimTime)
+	i = putU(buf, i, cmEpoch, uint64(c.Epoch))
+	i = putU(buf, i, cmKind, uint64(c.Kind))
+	i = putS(buf, i, cmAmount, c.Amount)
+	i = putU(buf, i, cmCurrency, uint64(c.Currency))
+	i = putU(buf, i, cmCounterparty, c.Counterparty)
+	i = putU(buf, i, cmAcceptors, uint64(c.Acceptors))
+	i = putU(buf, i, cmAccRegion, uint64(c.AccRegion))
 	if c.Static {
-		b = appendU(b, cmStatic, 1)
+		i = putU(buf, i, cmStatic, 1)
 	}
 	if n := c.NCandidates; n > 0 {
 		if n > MaxCandidates {
@@ -389,57 +407,58 @@ func AppendCommand(b []byte, c *Command) []byte {
 		for _, w := range c.Candidates[:n] {
 			size += protowire.SizeVarint(w)
 		}
-		b = protowire.AppendTag(b, cmCandidates, protowire.BytesType)
-		b = protowire.AppendVarint(b, uint64(size))
+		i = putVarint(buf, i, uint64(cmCandidates)<<3|uint64(protowire.BytesType))
+		i = putVarint(buf, i, uint64(size))
 		for _, w := range c.Candidates[:n] {
-			b = protowire.AppendVarint(b, w)
+			i = putVarint(buf, i, w)
 		}
 	}
-	b = appendU(b, cmAttempt, uint64(c.Attempt))
+	i = putU(buf, i, cmAttempt, uint64(c.Attempt))
 	if c.AllUnaccepted {
-		b = appendU(b, cmAllUnaccepted, 1)
+		i = putU(buf, i, cmAllUnaccepted, 1)
 	}
-	b = appendU(b, cmLastReason, uint64(c.LastReason))
-	b = appendU(b, cmProvider, uint64(c.Provider))
-	b = appendU(b, cmRegion, uint64(c.Region))
-	b = appendU(b, cmClass, uint64(c.Class))
-	b = appendU(b, cmRoute, uint64(c.Route))
-	b = appendS(b, cmHeldAmount, c.HeldAmount)
-	b = appendU(b, cmHeldCurrency, uint64(c.HeldCurrency))
-	b = appendS(b, cmFXRate, c.FXRate)
-	b = appendU(b, cmReason, uint64(c.Reason))
-	b = appendS(b, cmSource, int64(c.Source))
-	b = appendU(b, cmCount, uint64(c.Count))
-	b = appendU(b, cmTotal, uint64(c.Total))
+	i = putU(buf, i, cmLastReason, uint64(c.LastReason))
+	i = putU(buf, i, cmProvider, uint64(c.Provider))
+	i = putU(buf, i, cmRegion, uint64(c.Region))
+	i = putU(buf, i, cmClass, uint64(c.Class))
+	i = putU(buf, i, cmRoute, uint64(c.Route))
+	i = putS(buf, i, cmHeldAmount, c.HeldAmount)
+	i = putU(buf, i, cmHeldCurrency, uint64(c.HeldCurrency))
+	i = putS(buf, i, cmFXRate, c.FXRate)
+	i = putU(buf, i, cmReason, uint64(c.Reason))
+	i = putS(buf, i, cmSource, int64(c.Source))
+	i = putU(buf, i, cmCount, uint64(c.Count))
+	i = putU(buf, i, cmTotal, uint64(c.Total))
 	if c.Last {
-		b = appendU(b, cmLast, 1)
+		i = putU(buf, i, cmLast, 1)
 	}
-	b = appendU(b, cmPeer, uint64(c.Peer))
-	b = appendU(b, cmApps, uint64(c.Apps))
+	i = putU(buf, i, cmPeer, uint64(c.Peer))
+	i = putU(buf, i, cmApps, uint64(c.Apps))
 	if c.EReceipt {
-		b = appendU(b, cmEReceipt, 1)
+		i = putU(buf, i, cmEReceipt, 1)
 	}
 	if c.Idem != ([16]byte{}) {
-		b = protowire.AppendTag(b, cmIdem, protowire.BytesType)
-		b = protowire.AppendBytes(b, c.Idem[:])
+		i = putVarint(buf, i, uint64(cmIdem)<<3|uint64(protowire.BytesType))
+		i = putVarint(buf, i, uint64(len(c.Idem)))
+		i += copy(buf[i:], c.Idem[:])
 	}
-	b = appendU(b, cmPayeeSibling, c.PayeeSibling)
-	b = appendU(b, cmCard, uint64(c.Card))
-	b = appendS(b, cmTarget, c.Target)
-	b = appendS(b, cmQuotaUsed, c.QuotaUsed)
+	i = putU(buf, i, cmPayeeSibling, c.PayeeSibling)
+	i = putU(buf, i, cmCard, uint64(c.Card))
+	i = putS(buf, i, cmTarget, c.Target)
+	i = putS(buf, i, cmQuotaUsed, c.QuotaUsed)
 	if c.CardFirst {
-		b = appendU(b, cmCardFirst, 1)
+		i = putU(buf, i, cmCardFirst, 1)
 	}
 	if c.Rebalance {
-		b = appendU(b, cmRebalance, 1)
+		i = putU(buf, i, cmRebalance, 1)
 	}
-	b = appendU(b, cmTier, uint64(c.Tier))
+	i = putU(buf, i, cmTier, uint64(c.Tier))
 	if c.HeldCard {
-		b = appendU(b, cmHeldCard, 1)
+		i = putU(buf, i, cmHeldCard, 1)
 	}
-	b = appendS(b, cmYearSpent, c.YearSpent)
-	b = appendS(b, cmLifeSpent, c.LifeSpent)
-	return b
+	i = putS(buf, i, cmYearSpent, c.YearSpent)
+	i = putS(buf, i, cmLifeSpent, c.LifeSpent)
+	return b[:o+i]
 }
 
 // DecodeCommand fills c from b without allocating.

@@ -152,7 +152,7 @@ func TestDecodeErrors(t *testing.T) {
 		})
 	}
 	nine := make([]byte, 0, 256)
-	nine = appendU(nine, fVersion, Version)
+	nine = protowire.AppendVarint(protowire.AppendTag(nine, fVersion, protowire.VarintType), Version)
 	for range MaxPostings + 1 {
 		nine = protowire.AppendTag(nine, evPostings, protowire.BytesType)
 		nine = protowire.AppendBytes(nine, []byte{byte(poAmount << 3), 2})
