@@ -218,6 +218,10 @@ func DecodeEvent(b []byte, e *Event) error {
 		n := 1
 		if t := b[0]; t-8 < 0x78 {
 			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if len(b) > 1 && t >= 0x80 && b[1]-1 < 0x7f {
+			// Two bytes: fields 16 to 2047, the postings among them.
+			tag := uint64(t&0x7f) | uint64(b[1])<<7
+			num, typ, n = protowire.Number(tag>>3), protowire.Type(tag&7), 2
 		} else {
 			num, typ, n = protowire.ConsumeTag(b)
 		}
@@ -226,7 +230,13 @@ func DecodeEvent(b []byte, e *Event) error {
 		}
 		b = b[n:]
 		if num == evPostings && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
+			// A posting's length is one byte (AppendEvent), inline.
+			var v []byte
+			if n = -1; len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+				v, n = b[1:1+int(b[0])], 1+int(b[0])
+			} else {
+				v, n = protowire.ConsumeBytes(b)
+			}
 			if n < 0 {
 				return fmt.Errorf("%w: bad posting", ErrMalformed)
 			}
@@ -251,6 +261,8 @@ func DecodeEvent(b []byte, e *Event) error {
 		var v uint64
 		if n = 1; len(b) > 0 && b[0] < 0x80 {
 			v = uint64(b[0])
+		} else if len(b) > 1 && b[1] < 0x80 {
+			v, n = uint64(b[0]&0x7f)|uint64(b[1])<<7, 2
 		} else {
 			v, n = protowire.ConsumeVarint(b)
 		}
@@ -341,6 +353,10 @@ func decodePosting(b []byte, p *Posting) error {
 		n := 1
 		if t := b[0]; t-8 < 0x78 {
 			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if len(b) > 1 && t >= 0x80 && b[1]-1 < 0x7f {
+			// Two bytes: fields 16 to 2047, the postings among them.
+			tag := uint64(t&0x7f) | uint64(b[1])<<7
+			num, typ, n = protowire.Number(tag>>3), protowire.Type(tag&7), 2
 		} else {
 			num, typ, n = protowire.ConsumeTag(b)
 		}
@@ -359,6 +375,8 @@ func decodePosting(b []byte, p *Posting) error {
 		var v uint64
 		if n = 1; len(b) > 0 && b[0] < 0x80 {
 			v = uint64(b[0])
+		} else if len(b) > 1 && b[1] < 0x80 {
+			v, n = uint64(b[0]&0x7f)|uint64(b[1])<<7, 2
 		} else {
 			v, n = protowire.ConsumeVarint(b)
 		}
@@ -474,6 +492,10 @@ func DecodeCommand(b []byte, c *Command) error {
 		n := 1
 		if t := b[0]; t-8 < 0x78 {
 			num, typ = protowire.Number(t>>3), protowire.Type(t&7)
+		} else if len(b) > 1 && t >= 0x80 && b[1]-1 < 0x7f {
+			// Two bytes: fields 16 to 2047, the postings among them.
+			tag := uint64(t&0x7f) | uint64(b[1])<<7
+			num, typ, n = protowire.Number(tag>>3), protowire.Type(tag&7), 2
 		} else {
 			num, typ, n = protowire.ConsumeTag(b)
 		}
@@ -521,6 +543,8 @@ func DecodeCommand(b []byte, c *Command) error {
 		var v uint64
 		if n = 1; len(b) > 0 && b[0] < 0x80 {
 			v = uint64(b[0])
+		} else if len(b) > 1 && b[1] < 0x80 {
+			v, n = uint64(b[0]&0x7f)|uint64(b[1])<<7, 2
 		} else {
 			v, n = protowire.ConsumeVarint(b)
 		}
