@@ -317,8 +317,8 @@ func ceiling(ctx context.Context, bc bus.Config, parts int, n int64, size int) (
 	if err := admin.EnsureTopics(ctx, parts, topic); err != nil {
 		return c, err
 	}
-	// The same produce path the engine takes (kafka-go's Client.Produce,
-	// one request per partition batch, acks=all), so the ratio measures
+	// The same produce path the engine takes (bus.Producer: kafka-go's
+	// Client.RawProduce, one request per partition batch, acks=all), so the ratio measures
 	// walletsim's work and not a difference of clients.
 	w, err := bus.NewProducer(bc, bus.ProducerConfig{})
 	if err != nil {
