@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash/maphash"
+	"maps"
 	"math/bits"
 	"sort"
 
@@ -134,6 +135,8 @@ type Auditor struct {
 	pnl        [sim.NumInstitutions][sim.NumRoles][sim.NumCurrencies]sums
 	routeLatUS []int64
 	scratch    []byte
+	kinds      [sim.NumKinds]*KindCount // a.r.ByKind's entries
+	carbon     [sim.NumKinds + 1]int64  // green energy by kind, e-receipts last: CarbonByKind in Finish
 	// settle holds inter-provider flows by simulated minute (China
 	// Standard Time), so any cycle of whole minutes can be struck later.
 	settle map[settleKey]*flow
@@ -315,12 +318,42 @@ func (a *Auditor) Command(c *event.Command) {
 func (a *Auditor) DeadLettered() { a.r.DeadLettered++ }
 
 func (a *Auditor) kind(k sim.Kind) *KindCount {
+	// Cached per kind: a lookup by the kind's name was two string hashes
+	// an event.
+	if k < sim.NumKinds && a.kinds[k] != nil {
+		return a.kinds[k]
+	}
 	kc := a.r.ByKind[k.String()]
 	if kc == nil {
 		kc = &KindCount{}
 		a.r.ByKind[k.String()] = kc
 	}
+	if k < sim.NumKinds {
+		a.kinds[k] = kc
+	}
 	return kc
+}
+
+func (a *Auditor) carbonBy(k sim.Kind, grams int64) {
+	if k < sim.NumKinds {
+		a.carbon[k] += grams
+		return
+	}
+	a.r.CarbonByKind[k.String()] += grams
+}
+
+// carbonMap is Report.CarbonByKind: the kinds that earned any.
+func (a *Auditor) carbonMap() map[string]int64 {
+	m := maps.Clone(a.r.CarbonByKind)
+	for k, g := range a.carbon[:sim.NumKinds] {
+		if g != 0 {
+			m[sim.Kind(k).String()] += g
+		}
+	}
+	if g := a.carbon[sim.NumKinds]; g != 0 {
+		m["e_receipt"] += g
+	}
+	return m
 }
 
 // Event records one event; raw is its encoding as stored (the digest is
@@ -403,7 +436,7 @@ func (a *Auditor) EventPending(e *event.Event, raw []byte) (pending bool) {
 	a.settlement(e, w)
 	if e.GreenGrams > 0 {
 		a.r.CarbonGrams += e.GreenGrams
-		a.r.CarbonByKind[e.Kind.String()] += e.GreenGrams
+		a.carbonBy(e.Kind, e.GreenGrams)
 		if e.Kind == sim.Transit {
 			a.r.RidePoints += e.GreenGrams
 		}
@@ -415,7 +448,7 @@ func (a *Auditor) EventPending(e *event.Event, raw []byte) (pending bool) {
 	}
 	if e.ReceiptGrams > 0 {
 		a.r.CarbonGrams += e.ReceiptGrams
-		a.r.CarbonByKind["e_receipt"] += e.ReceiptGrams
+		a.carbon[sim.NumKinds] += e.ReceiptGrams
 	}
 	if e.LatencyUS > 0 {
 		a.routeLatUS = append(a.routeLatUS, e.LatencyUS)
@@ -733,6 +766,7 @@ func (a *Auditor) Finish() Report {
 	}
 	r := a.r
 	r.Fees, r.PnL = a.feeMaps()
+	r.CarbonByKind = a.carbonMap()
 	a.commanded.each(func(id uint64) {
 		if id >= event.OpenIDBase { // wallet openings: their outcome is WalletOpened
 			return
