@@ -83,9 +83,13 @@ type Result struct {
 	// beside the engine's own bytes per wallet.
 	PipelinePeakRSSMiB float64 `json:"pipeline_peak_rss_mib"`
 	BytesPerWallet     float64 `json:"bytes_per_wallet"`
-	Partitions         int     `json:"partitions"`
-	Broker             string  `json:"broker"`
-	Manifest           any     `json:"manifest,omitempty"`
+	// LogInRAM: the embedded broker kept the log in memory (no --scale
+	// and no data dir), so the RSS figures hold the whole log, ceiling
+	// included, and bytes per wallet is not the wallets' cost.
+	LogInRAM   bool   `json:"log_in_ram"`
+	Partitions int    `json:"partitions"`
+	Broker     string `json:"broker"`
+	Manifest   any    `json:"manifest,omitempty"`
 }
 
 // Options configure a bench run.
@@ -155,7 +159,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer b.Close()
 	bc := bus.Config{Brokers: []string{b.Addr()}}
-	res := &Result{Partitions: o.Partitions, Broker: "embedded"}
+	res := &Result{Partitions: o.Partitions, Broker: "embedded", LogInRAM: dir == ""}
 	o.Logf("ceiling: %d raw messages of %d bytes on %d partitions", o.CeilingMessages, o.MessageBytes, o.Partitions)
 	// A ceiling is the best the client can do here: best of three tries.
 	for try := 0; try < 3; try++ {

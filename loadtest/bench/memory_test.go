@@ -39,6 +39,9 @@ func TestPipelineMemory(t *testing.T) {
 	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB+8 {
 		t.Fatalf("pipeline peak RSS %.1f MiB (process peak %.1f MiB)", res.PipelinePeakRSSMiB, res.PeakRSSMiB)
 	}
+	if res.LogInRAM {
+		t.Fatal("a bench with a temporary data dir says its log was in RAM")
+	}
 	if p, _ := scenario.ParsePreset("small"); res.Pipeline.Wallets != p.Wallets {
 		t.Fatalf("%d wallets, want the preset's %d", res.Pipeline.Wallets, p.Wallets)
 	}

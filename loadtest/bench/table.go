@@ -25,7 +25,11 @@ func (res *Result) WriteTable(out io.Writer) {
 	fmt.Fprintf(w, "rebuild + log digest\t%.0f events/s\tdigest matches the run %v\n", rb.DigestEventsPerS, rb.DigestMatches)
 	fmt.Fprintf(w, "memory\tpeak RSS %.0f MiB\t%.0f engine bytes per wallet, %.1f allocations per payment (whole process)\n", res.PeakRSSMiB, p.BytesPerWallet, p.AllocsPerPayment)
 	if res.PipelinePeakRSSMiB > 0 {
-		fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets)\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets)
+		note := ""
+		if res.LogInRAM {
+			note = "; the broker's log in RAM counts (--scale keeps it on disk, as run does)"
+		}
+		fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets%s)\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets, note)
 	}
 	w.Flush()
 }

@@ -32,6 +32,19 @@ func TestResultOutputs(t *testing.T) {
 	if err := res.Err(); err != nil {
 		t.Fatal(err)
 	}
+	// A log kept in RAM is in the memory figure, and the table says so.
+	res.PipelinePeakRSSMiB, res.LogInRAM = 900, true
+	b.Reset()
+	res.WriteTable(&b)
+	if !strings.Contains(b.String(), "the broker's log in RAM counts") {
+		t.Errorf("table does not say the log was in RAM:\n%s", b.String())
+	}
+	res.LogInRAM = false
+	b.Reset()
+	res.WriteTable(&b)
+	if strings.Contains(b.String(), "in RAM") {
+		t.Errorf("table says the log was in RAM when it was on disk:\n%s", b.String())
+	}
 	res.Rebuild.StateMatches = false
 	if res.Err() == nil {
 		t.Error("a replay that missed the state passed")
