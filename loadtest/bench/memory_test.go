@@ -39,6 +39,12 @@ func TestPipelineMemory(t *testing.T) {
 	if res.PipelinePeakRSSMiB <= 0 || res.PipelinePeakRSSMiB > res.PeakRSSMiB+8 {
 		t.Fatalf("pipeline peak RSS %.1f MiB (process peak %.1f MiB)", res.PipelinePeakRSSMiB, res.PeakRSSMiB)
 	}
+	// The audit reads alongside the pipeline: a same-work figure with its
+	// reads is below the one without (a run this short may end before the
+	// audit's first fetch: then they are equal).
+	if p := res.Pipeline; p.AuditReadPerPayment < 0 || p.EquivalentWithAudit <= 0 || p.EquivalentWithAudit > p.EquivalentCeiling || (p.AuditReadPerPayment > 0) != (p.EquivalentWithAudit < p.EquivalentCeiling) {
+		t.Fatalf("audit reads %.2f a payment, same work with them %.0f payments/s against %.0f without", p.AuditReadPerPayment, p.EquivalentWithAudit, p.EquivalentCeiling)
+	}
 	if res.LogInRAM {
 		t.Fatal("a bench with a temporary data dir says its log was in RAM")
 	}

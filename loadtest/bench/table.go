@@ -18,6 +18,9 @@ func (res *Result) WriteTable(out io.Writer) {
 	fmt.Fprintf(w, "ceiling produce+consume\t%.0f msgs/s\n", c.ProduceConsumeMsgsPerS)
 	fmt.Fprintf(w, "pipeline (run)\t%.0f payments/s\tratio %.2f of produce+consume; %.2f Kafka records per payment\n", p.PaymentsPerS, p.RatioToCeiling, p.MessagesPerPayment)
 	fmt.Fprintf(w, "same work, raw kafka-go\t%.0f payments/s\tratio %.2f (%.2f records produced + %.2f consumed per payment at the ceiling rates)\n", p.EquivalentCeiling, p.RatioToEquivalent, p.ProducedPerPayment, p.ConsumedPerPayment)
+	if p.EquivalentWithAudit > 0 {
+		fmt.Fprintf(w, "same work + audit reads\t%.0f payments/s\tratio %.2f (and %.2f records per payment the audit read alongside)\n", p.EquivalentWithAudit, p.RatioToEquivalentWithAudit, p.AuditReadPerPayment)
+	}
 	fmt.Fprintf(w, "pipeline events\t%.0f events/s\t%d payments in %.2fs, invariants ok %v\n", p.EventsPerS, p.Payments, p.DurationS, p.InvariantsOK)
 	rb := res.Rebuild
 	fmt.Fprintf(w, "raw read (events topic)\t%.0f msgs/s\n", rb.RawReadMsgsPerS)
@@ -27,9 +30,9 @@ func (res *Result) WriteTable(out io.Writer) {
 	if res.PipelinePeakRSSMiB > 0 {
 		note := ""
 		if res.LogInRAM {
-			note = "; the broker's log in RAM counts (--scale keeps it on disk, as run does)"
+			note = ", the broker's log in RAM included: --scale keeps it on disk, as run does"
 		}
-		fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets%s)\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets, note)
+		fmt.Fprintf(w, "memory, pipeline\tpeak RSS %.0f MiB\t%.0f bytes per wallet, whole process (%d wallets)%s\n", res.PipelinePeakRSSMiB, res.BytesPerWallet, p.Wallets, note)
 	}
 	w.Flush()
 }

@@ -14,9 +14,10 @@ func TestResultOutputs(t *testing.T) {
 	res.Ceiling.ProduceConsumeMsgsPerS = 400_000
 	res.Pipeline.PaymentsPerS, res.Pipeline.RatioToCeiling, res.Pipeline.InvariantsOK = 100_000, 0.25, true
 	res.Rebuild.DigestMatches, res.Rebuild.StateMatches = true, true
+	res.Pipeline.EquivalentWithAudit, res.Pipeline.RatioToEquivalentWithAudit, res.Pipeline.AuditReadPerPayment = 300_000, 0.33, 1.25
 	var b strings.Builder
 	res.WriteTable(&b)
-	for _, want := range []string{"ceiling produce+consume  400000 msgs/s", "pipeline (run)", "ratio 0.25 of produce+consume", "memory"} {
+	for _, want := range []string{"ceiling produce+consume  400000 msgs/s", "pipeline (run)", "ratio 0.25 of produce+consume", "same work + audit reads  300000 payments/s  ratio 0.33 (and 1.25 records", "memory"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, b.String())
 		}
@@ -36,7 +37,7 @@ func TestResultOutputs(t *testing.T) {
 	res.PipelinePeakRSSMiB, res.LogInRAM = 900, true
 	b.Reset()
 	res.WriteTable(&b)
-	if !strings.Contains(b.String(), "the broker's log in RAM counts") {
+	if !strings.Contains(b.String(), "the broker's log in RAM included") {
 		t.Errorf("table does not say the log was in RAM:\n%s", b.String())
 	}
 	res.LogInRAM = false

@@ -63,6 +63,10 @@ type VerifyConfig struct {
 	// Wallets, if known, is how many wallets the log opens: the auditor
 	// makes room for them at once (a hint; 0: grown as they open).
 	Wallets int64
+	// Audited, when set, counts the records the auditor has taken
+	// (events, commands and dead-lettered commands), batch by batch: a
+	// run reads it at its last outcome to say how far the audit had got.
+	Audited *atomic.Int64
 }
 
 // followPoll is how long a caught-up scanner waits before it looks for
@@ -181,6 +185,9 @@ func VerifyWith(ctx context.Context, bc bus.Config, topics bus.Topics, cfg Verif
 			for range b.dead {
 				a.DeadLettered()
 			}
+		}
+		if cfg.Audited != nil {
+			cfg.Audited.Add(int64(len(b.evs) + len(b.cmds) + b.dead))
 		}
 		select {
 		case free <- b:

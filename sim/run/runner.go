@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/walletsim/walletsim/internal/manifest"
@@ -318,9 +319,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	verified := make(chan verdict, 1)
 	streams, cover := audit.NewStreams(o.Partitions, o.StreamEvery), &coverage.Counter{}
+	var audited atomic.Int64
 	go func() {
 		aud, rep, err := engine.VerifyWith(ctx, direct, o.Topics, engine.VerifyConfig{
-			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS, Wallets: wallets,
+			Routes: o.Policy, Done: logDone, DayStartMS: clock.Start, DayMS: clock.DayMS, Wallets: wallets, Audited: &audited,
 			OnEvent: func(p int, off int64, e *event.Event, raw []byte) { streams.Add(p, off, raw); cover.Event(e) },
 		})
 		verified <- verdict{aud, rep, err}
@@ -336,6 +338,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	perr := <-prodErr
 	elapsed := time.Since(start)
+	inWindow := audited.Load()
 	stopProgress()
 	if err == nil && perr == nil {
 		close(logDone)
@@ -363,6 +366,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	s.Engine.Broker = brokerKind
 	s.Engine.VerifyS = time.Since(vstart).Seconds()
+	s.Engine.AuditedInWindow, s.Engine.AuditRecords = inWindow, audited.Load()
 	s.Engine.Epochs = pst.Epochs
 	s.Engine.EpochMS = o.Scenario.EpochMS
 	s.DeadLetters = eng.DeadLetters()

@@ -60,6 +60,11 @@ func TestQuickstartInvariants(t *testing.T) {
 	if sumKinds != s.Payments.Attempted {
 		t.Fatalf("by_kind sums to %d, attempted %d", sumKinds, s.Payments.Attempted)
 	}
+	// The audit took every event and every payment and opening command,
+	// part of them while the pipeline ran.
+	if e := s.Engine; e.AuditRecords != s.Events.Written+s.Payments.Attempted+e.Wallets || e.AuditedInWindow <= 0 || e.AuditedInWindow > e.AuditRecords {
+		t.Fatalf("audited %d records, %d of them by the last outcome; want %d events + %d payments + %d openings", e.AuditRecords, e.AuditedInWindow, s.Events.Written, s.Payments.Attempted, e.Wallets)
+	}
 	// The engine's own state agrees with the audit's replay of the log.
 	for part, book := range res.Process.Books {
 		n := 0

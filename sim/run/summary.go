@@ -149,14 +149,20 @@ func NewCarbon(points, ridePoints, ridesElsewhere int64, byKind map[string]int64
 
 // EngineInfo records how the run was executed.
 type EngineInfo struct {
-	Partitions   int     `json:"partitions"`
-	Epochs       int64   `json:"epochs"`
-	EpochMS      int64   `json:"epoch_ms"`
-	Wallets      int64   `json:"wallets"`
-	Broker       string  `json:"broker"` // "embedded" or "external"
-	VerifyS      float64 `json:"verify_s"`
-	SagaRecords  int64   `json:"saga_records"`
-	StaleRecords int64   `json:"stale_records"`
+	Partitions int     `json:"partitions"`
+	Epochs     int64   `json:"epochs"`
+	EpochMS    int64   `json:"epoch_ms"`
+	Wallets    int64   `json:"wallets"`
+	Broker     string  `json:"broker"` // "embedded" or "external"
+	VerifyS    float64 `json:"verify_s"`
+	// AuditedInWindow is how many records (events, commands, dead
+	// letters) the audit had taken when the pipeline's last outcome was
+	// written, of AuditRecords in all: the audit reads alongside the
+	// pipeline, and the rest is its tail (VerifyS).
+	AuditedInWindow int64 `json:"audited_in_window"`
+	AuditRecords    int64 `json:"audit_records"`
+	SagaRecords     int64 `json:"saga_records"`
+	StaleRecords    int64 `json:"stale_records"`
 }
 
 // WriteJSON writes the summary to dir/summary.json.
@@ -199,6 +205,10 @@ func (s *Summary) WriteTable(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "invariants\t%s: money conserved %v, negative balances %d, duplicate events %d, unresolved commands %d\n", verdict,
 		s.Invariants.MoneyConserved, s.Invariants.NegativeBalances, s.Invariants.DuplicateEvents, s.Invariants.UnresolvedCommands)
+	if e := s.Engine; e.AuditRecords > 0 {
+		fmt.Fprintf(tw, "audit\t%d of %d records audited alongside the pipeline (%.1f%%), the rest in %.2fs after its last outcome\n",
+			e.AuditedInWindow, e.AuditRecords, 100*float64(e.AuditedInWindow)/float64(e.AuditRecords), e.VerifyS)
+	}
 	if s.DeadLetters > 0 || s.Retries > 0 {
 		fmt.Fprintf(tw, "faults\t%d dead letters, %d write retries\n", s.DeadLetters, s.Retries)
 	}
