@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -421,15 +420,8 @@ func build(o Options, rep audit.Report, aud *audit.Auditor, pres *engine.Process
 		s.Engine.StaleRecords = pres.Stats.Stale
 	}
 	if aud != nil {
-		lat := slices.Clone(aud.RouteLatenciesUS())
-		slices.Sort(lat)
-		q := func(p float64) float64 {
-			if len(lat) == 0 {
-				return 0
-			}
-			return float64(lat[int(math.Min(float64(len(lat)-1), p*float64(len(lat))))]) / 1000
-		}
-		s.RouteLatMS = Latency{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: q(1)}
+		q := quantiles(aud.RouteLatenciesUS(), []float64{0.5, 0.95, 0.99, 1})
+		s.RouteLatMS = Latency{P50: float64(q[0]) / 1000, P95: float64(q[1]) / 1000, P99: float64(q[2]) / 1000, Max: float64(q[3]) / 1000}
 	}
 	return s
 }
