@@ -72,6 +72,7 @@ type processor struct {
 
 	cmds     map[uint32]*epochInputs
 	sagas    map[uint32]*epochInputs
+	seq      []int32           // orderOf's result
 	genMarks map[uint32]uint32 // epoch -> count
 	trMarks  map[uint32]*markSet
 	lastGen  int64
@@ -410,6 +411,26 @@ func (p *processor) awaitSagas(ctx context.Context, src uint32) error {
 // order is ledger.Order on inputs: the determinism contract.
 func order(a, b *input) int { return ledger.Order(&a.cmd, a.saga, &b.cmd, b.saga) }
 
+// orderOf is the order to handle items in: indexes into items, sorted
+// stably by order. Sorting the indexes, not the inputs: an input is a few
+// hundred bytes, and the stable sort's merges moved them (about 2% of a
+// run's CPU). The slice is the processor's, valid until the next call.
+func (p *processor) orderOf(items []input) []int32 {
+	seq := p.seq[:0]
+	sorted := true
+	for i := range items {
+		seq = append(seq, int32(i))
+		if i > 0 && order(&items[i-1], &items[i]) > 0 {
+			sorted = false
+		}
+	}
+	if !sorted {
+		slices.SortStableFunc(seq, func(a, b int32) int { return order(&items[a], &items[b]) })
+	}
+	p.seq = seq
+	return seq
+}
+
 func (p *processor) process(ctx context.Context, e uint32) error {
 	if p.failed != nil {
 		return p.failed
@@ -431,16 +452,14 @@ func (p *processor) process(ctx context.Context, e uint32) error {
 	defer p.putSpare(items)
 	delete(p.sagas, e)
 	delete(p.cmds, e)
-	if !slices.IsSortedFunc(items, func(a, b input) int { return order(&a, &b) }) {
-		slices.SortStableFunc(items, func(a, b input) int { return order(&a, &b) })
-	}
+	seq := p.orderOf(items)
 	if !p.streaming {
 		p.beginEpoch()
 	}
 	p.streaming = false
-	for i := range items {
+	for k, i := range seq {
 		in := &items[i]
-		if i > 0 && order(&items[i-1], in) == 0 {
+		if k > 0 && order(&items[seq[k-1]], in) == 0 {
 			p.stats.Stale++ // a producer retry wrote it twice
 			continue
 		}
