@@ -16,7 +16,8 @@ func SetTopicWait(d time.Duration) (restore func()) {
 
 // BatchLen is batchLen over a slice.
 func BatchLen(msgs []kafka.Message, maxCount int, maxBytes int64) int {
-	return batchLen(len(msgs), func(i int) *kafka.Message { return &msgs[i] }, maxCount, maxBytes)
+	n, _ := batchLen(len(msgs), func(i int) *kafka.Message { return &msgs[i] }, maxCount, maxBytes)
+	return n
 }
 
 // SetIdleCheck changes how long a PartitionReader waits for a record

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,8 +224,10 @@ func (p *Producer) writePartition(ctx context.Context, k topicPart, msgs []kafka
 	buf := batchBufs.Get().(*[]byte)
 	defer batchBufs.Put(buf)
 	for from := 0; from < n; {
-		to := from + batchLen(n-from, func(i int) *kafka.Message { return at(from + i) }, p.cfg.BatchSize, p.cfg.BatchBytes)
-		*buf = appendBatch((*buf)[:0], to-from, func(i int) *kafka.Message { return at(from + i) }, time.Now().UnixNano()/int64(time.Millisecond))
+		count, size := batchLen(n-from, func(i int) *kafka.Message { return at(from + i) }, p.cfg.BatchSize, p.cfg.BatchBytes)
+		to := from + count
+		// size bounds the records; the batch header is 61 bytes more.
+		*buf = appendBatch(slices.Grow((*buf)[:0], int(size)+64), to-from, func(i int) *kafka.Message { return at(from + i) }, time.Now().UnixNano()/int64(time.Millisecond))
 		if err := p.send(ctx, k, to-from, *buf); err != nil {
 			return err
 		}
@@ -283,11 +286,11 @@ func (p *Producer) send(ctx context.Context, k topicPart, n int, set []byte) err
 	}
 }
 
-// batchLen is how many of msgs go in the next request: at most maxCount
+// batchLen is how many of msgs go in the next request, and their size in
+// a batch (an upper bound): at most maxCount
 // records of at most maxBytes in all, and at least one (a lone record
 // larger than maxBytes goes alone, for the broker to refuse by name).
-func batchLen(count int, at func(int) *kafka.Message, maxCount int, maxBytes int64) int {
-	n, size := 0, int64(0)
+func batchLen(count int, at func(int) *kafka.Message, maxCount int, maxBytes int64) (n int, size int64) {
 	for n < count && n < maxCount {
 		s := messageSize(at(n))
 		if n > 0 && size+s > maxBytes {
@@ -296,7 +299,7 @@ func batchLen(count int, at func(int) *kafka.Message, maxCount int, maxBytes int
 		size += s
 		n++
 	}
-	return n
+	return n, size
 }
 
 // messageSize is a record's size in a v2 batch, generous on varints.
