@@ -50,12 +50,12 @@ func quantiles(vals []int64, ps []float64) []int64 {
 		}
 	}
 	// The values of the buckets wanted (at most len(ps) of them), sorted.
-	slot := make([]int8, len(counts)) // 1 + index into lists; 0: not wanted
+	slot := make([]int32, len(counts)) // 1 + index into lists; 0: not wanted
 	var lists [][]int64
 	for _, w := range wants {
 		if slot[w.bucket] == 0 {
 			lists = append(lists, make([]int64, 0, counts[w.bucket]))
-			slot[w.bucket] = int8(len(lists))
+			slot[w.bucket] = int32(len(lists))
 		}
 	}
 	for _, v := range vals {
