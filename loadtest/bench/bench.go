@@ -213,10 +213,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		p.ConsumedPerPayment = float64(s.Payments.Attempted+s.Engine.Wallets+s.Engine.SagaRecords) / float64(p.Payments)
 		c := res.Ceiling
 		if c.ProduceMsgsPerS > 0 && c.ConsumeMsgsPerS > 0 {
-			p.EquivalentCeiling = 1 / (p.ProducedPerPayment/c.ProduceMsgsPerS + p.ConsumedPerPayment/c.ConsumeMsgsPerS)
+			sameWork := func(consumed float64) float64 {
+				return 1 / (p.ProducedPerPayment/c.ProduceMsgsPerS + consumed/c.ConsumeMsgsPerS)
+			}
+			p.EquivalentCeiling = sameWork(p.ConsumedPerPayment)
 			p.RatioToEquivalent = p.PaymentsPerS / p.EquivalentCeiling
 			p.AuditReadPerPayment = float64(s.Engine.AuditedInWindow) / float64(p.Payments)
-			p.EquivalentWithAudit = 1 / (p.ProducedPerPayment/c.ProduceMsgsPerS + (p.ConsumedPerPayment+p.AuditReadPerPayment)/c.ConsumeMsgsPerS)
+			p.EquivalentWithAudit = sameWork(p.ConsumedPerPayment + p.AuditReadPerPayment)
 			p.RatioToEquivalentWithAudit = p.PaymentsPerS / p.EquivalentWithAudit
 		}
 	}

@@ -224,11 +224,12 @@ func (p *Producer) writePartition(ctx context.Context, k topicPart, msgs []kafka
 	buf := batchBufs.Get().(*[]byte)
 	defer batchBufs.Put(buf)
 	for from := 0; from < n; {
-		count, size := batchLen(n-from, func(i int) *kafka.Message { return at(from + i) }, p.cfg.BatchSize, p.cfg.BatchBytes)
+		rest := func(i int) *kafka.Message { return at(from + i) }
+		count, size := batchLen(n-from, rest, p.cfg.BatchSize, p.cfg.BatchBytes)
 		to := from + count
 		// size bounds the records; the batch header is 61 bytes more.
-		*buf = appendBatch(slices.Grow((*buf)[:0], int(size)+64), to-from, func(i int) *kafka.Message { return at(from + i) }, time.Now().UnixNano()/int64(time.Millisecond))
-		if err := p.send(ctx, k, to-from, *buf); err != nil {
+		*buf = appendBatch(slices.Grow((*buf)[:0], int(size)+64), count, rest, time.Now().UnixNano()/int64(time.Millisecond))
+		if err := p.send(ctx, k, count, *buf); err != nil {
 			return err
 		}
 		from = to
